@@ -1,0 +1,84 @@
+"""The store: the only module that writes SQL. ``Store`` bundles the database, the artifact
+blobs and the per-noun SQL modules (runs, lineage, and later registry and monitoring).
+
+``get_store()`` returns one shared store per resolved location, so the kernel, CLI and server
+each open the database once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from mlops_jupyter.config import StoreLocation, resolve_store
+
+if TYPE_CHECKING:
+    from mlops_jupyter.store.blobs import BlobStore
+    from mlops_jupyter.store.database import Database
+    from mlops_jupyter.store.lineage import LineageStore
+    from mlops_jupyter.store.runs import RunStore
+
+_stores: dict[StoreLocation, Store] = {}
+_lock = threading.Lock()
+
+
+class Store:
+    """One opened store: metadata database + artifact blobs."""
+
+    def __init__(self, location: StoreLocation) -> None:
+        from mlops_jupyter.store.database import Database
+
+        self.location = location
+        self.db: Database = Database(location)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        from mlops_jupyter.store.blobs import BlobStore
+
+        return BlobStore(self.location.artifacts_url)
+
+    @cached_property
+    def runs(self) -> RunStore:
+        from mlops_jupyter.store.runs import RunStore
+
+        return RunStore(self.db)
+
+    @cached_property
+    def lineage(self) -> LineageStore:
+        from mlops_jupyter.store.lineage import LineageStore
+
+        return LineageStore(self.db)
+
+    def referenced_digests(self) -> set[str]:
+        """Blob keys some table still points at (garbage collection keeps these)."""
+        return self.runs.artifact_digests()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def get_store(location: StoreLocation | None = None) -> Store:
+    """The process-wide store for ``location`` (default: the discovered one)."""
+    location = location or resolve_store()
+    store = _stores.get(location)
+    if store is None:
+        with _lock:
+            store = _stores.get(location)
+            if store is None:
+                store = _stores[location] = Store(location)
+    return store
+
+
+def reset_stores() -> None:
+    """Forget opened stores (tests, and after ``os.fork`` in worker processes)."""
+    with _lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    # a forked child must not share pooled connections with its parent
+    os.register_at_fork(after_in_child=lambda: _stores.clear())

@@ -1,0 +1,122 @@
+"""Artifact blobs: a content-addressed store on fsspec (local by default, any fsspec URL).
+
+A blob's key is the SHA-256 of its bytes. Writes go to a temporary name and are renamed into
+place, so a crash never leaves a half-written blob under a real key; reads re-hash the bytes and
+refuse a mismatch. Keys are validated, so no path built here can leave the artifact root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_CHUNK = 8 * 1024 * 1024
+
+
+class CorruptArtifactError(RuntimeError):
+    """A blob's bytes no longer hash to its key."""
+
+
+class ArtifactPathError(ValueError):
+    """A key or name that would address something outside the artifact root."""
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class BlobStore:
+    """Content-addressed blobs under one fsspec root."""
+
+    def __init__(self, url: str) -> None:
+        import fsspec
+
+        self.url = url
+        fs, root = fsspec.core.url_to_fs(url)
+        self.fs: Any = fs
+        self.root = root.rstrip("/")
+        self.is_local = fs.protocol in ("file", "local") or "file" in (fs.protocol or ())
+        self.fs.makedirs(self.root, exist_ok=True)
+
+    def path_for(self, digest: str) -> str:
+        if not _DIGEST.match(digest or ""):
+            raise ArtifactPathError(f"not a blob key: {digest!r} (expected 64 hex characters)")
+        return f"{self.root}/{digest[:2]}/{digest[2:4]}/{digest}"
+
+    def exists(self, digest: str) -> bool:
+        return bool(self.fs.exists(self.path_for(digest)))
+
+    def put_bytes(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if not self.exists(digest):
+            self._write_atomically(digest, data)
+        return digest
+
+    def put_file(self, path: str | os.PathLike[str]) -> str:
+        digest = sha256_file(path)
+        if not self.exists(digest):
+            self._write_atomically(digest, Path(path).read_bytes())
+        return digest
+
+    def _write_atomically(self, digest: str, data: bytes) -> None:
+        final = self.path_for(digest)
+        self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        temporary = f"{self.root}/tmp/{uuid.uuid4().hex}"
+        self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
+        with self.fs.open(temporary, "wb") as handle:
+            handle.write(data)
+            if self.is_local:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if self.is_local:
+            os.replace(temporary, final)
+        else:
+            self.fs.mv(temporary, final)
+
+    def get_bytes(self, digest: str) -> bytes:
+        path = self.path_for(digest)
+        try:
+            with self.fs.open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            raise CorruptArtifactError(f"blob {digest} is missing from {self.url}") from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise CorruptArtifactError(
+                f"blob {digest} is corrupt: its bytes hash to {actual} ({path})"
+            )
+        return data
+
+    def digests(self) -> Iterator[str]:
+        """Every blob key present (for garbage collection)."""
+        for path in self.fs.find(self.root):
+            name = str(path).rsplit("/", 1)[-1]
+            if _DIGEST.match(name) and "/tmp/" not in str(path):
+                yield name
+
+    def delete(self, digest: str) -> int:
+        path = self.path_for(digest)
+        size = int(self.fs.size(path))
+        self.fs.rm(path)
+        return size
+
+
+def safe_artifact_name(name: str) -> str:
+    """Normalise an artifact name; refuse absolute names and names that climb out with '..'."""
+    cleaned = name.replace("\\", "/").strip()
+    parts = [part for part in cleaned.split("/") if part not in ("", ".")]
+    if not parts or cleaned.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", cleaned):
+        raise ArtifactPathError(
+            f"artifact name {name!r} is outside the artifact root; use a relative name like 'model/weights.bin'"
+        )
+    return "/".join(parts)
