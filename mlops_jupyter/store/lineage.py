@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from mlops_jupyter.store.database import Database
 from mlops_jupyter.store.ids import new_id
-from mlops_jupyter.store.runs import _dialect_insert
+from mlops_jupyter.store.runs import dialect_insert
 from mlops_jupyter.store.schema import datasets, lineage_edges, runs
 
 
@@ -37,7 +37,7 @@ class LineageStore:
         """The id of the dataset version (uri, fingerprint), created on first sight."""
 
         def work(conn: Connection) -> str:
-            insert = _dialect_insert(conn)
+            insert = dialect_insert(conn)
             conn.execute(
                 insert(datasets)
                 .values(
@@ -69,7 +69,7 @@ class LineageStore:
         now = time.time()
 
         def work(conn: Connection) -> None:
-            insert = _dialect_insert(conn)
+            insert = dialect_insert(conn)
             conn.execute(
                 insert(lineage_edges).on_conflict_do_nothing(
                     index_elements=["run_id", "node_type", "node_id", "role"]

@@ -1,5 +1,7 @@
 """SQL for runs and what hangs off them: experiments, params, metrics, tags, artifact records,
 environments. The tracking layer calls these; nothing else writes these tables.
+
+The hot path (create a run, flush values, finish) runs pre-compiled SQL through the DBAPI.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+import numpy as np
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from mlops_jupyter.store.database import Database
@@ -27,11 +30,16 @@ from mlops_jupyter.store.schema import (
 )
 
 ParamRow = tuple[str, str, float | None, str]  # key, json value, numeric view, text view
-MetricRow = tuple[str, float, int, float]  # key, value, step, timestamp
-TERMINAL_STATUSES = ("finished", "failed", "killed")
+# metric points travel as columns (keys, values, steps, timestamps): packing them is then numpy
+# work, not a Python loop over every point
+MetricColumns = tuple[list[str], list[float], list[int], list[float]]
+ValueBatch = tuple[Sequence[ParamRow], MetricColumns, Sequence[tuple[str, str]]]
+NO_METRICS: MetricColumns = ([], [], [], [])
+_RUN_INSERT_COLUMNS = [column.name for column in runs.columns]
 
 
-def _dialect_insert(conn: Connection):  # type: ignore[no-untyped-def]
+def dialect_insert(conn: Connection) -> Any:
+    """The dialect's INSERT construct (it has ON CONFLICT on SQLite and PostgreSQL)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -47,6 +55,139 @@ def loaded_float(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
+# -- statements of the hot path -----------------------------------------------------------------
+def _count_attempts(_conn: Connection) -> Any:
+    """Earlier runs of the same experiment, kind, name, notebook and cell."""
+    same = [
+        runs.c[column].is_not_distinct_from(bindparam(column))
+        for column in ("name", "notebook_path", "cell_id")
+    ]
+    return select(func.count()).where(
+        runs.c.experiment_id == bindparam("experiment_id"), runs.c.kind == bindparam("kind"), *same
+    )
+
+
+def _insert_run(_conn: Connection) -> Any:
+    return runs.insert().values({column: bindparam(column) for column in _RUN_INSERT_COLUMNS})
+
+
+def _finish_run(_conn: Connection) -> Any:
+    return (
+        update(runs)
+        .where(runs.c.run_id == bindparam("run_id"))
+        .values(
+            status=bindparam("status"),
+            end_time=bindparam("end_time"),
+            heartbeat=bindparam("end_time"),
+            error=bindparam("error"),
+        )
+    )
+
+
+def upsert(conn: Connection, table: Any, keys: list[str], updated: list[str], where: Any = None) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET updated (with bind parameters named as columns)."""
+    stmt = dialect_insert(conn)(table).values({column: bindparam(column) for column in keys + updated})
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={column: stmt.excluded[column] for column in updated}, where=where
+    )
+
+
+def _upsert_param(conn: Connection) -> Any:
+    return upsert(conn, params, ["run_id", "key"], ["value", "num", "text"])
+
+
+def _upsert_tag(conn: Connection) -> Any:
+    return upsert(conn, tags, ["run_id", "key"], ["value"])
+
+
+def _upsert_latest_metric(conn: Connection) -> Any:
+    excluded = dialect_insert(conn)(latest_metrics).excluded
+    later = or_(
+        excluded.step > latest_metrics.c.step,
+        and_(excluded.step == latest_metrics.c.step, excluded.timestamp >= latest_metrics.c.timestamp),
+    )
+    return upsert(conn, latest_metrics, ["run_id", "key"], ["value", "step", "timestamp"], later)
+
+
+def _insert_metric_chunk(_conn: Connection) -> Any:
+    columns = [column.name for column in metrics.columns if column.name != "chunk_id"]
+    return metrics.insert().values({column: bindparam(column) for column in columns})
+
+
+class CompiledStatements:
+    """Statements compiled once per dialect and run through the DBAPI directly.
+
+    Building and cache-keying a SQLAlchemy statement costs ~100 µs; a run writes several, so
+    the tracking hot path compiles each once and reuses the SQL text.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+
+    def _get(self, conn: Connection, build: Any) -> tuple[str, tuple[str, ...] | None]:
+        key = (conn.dialect.name, build.__name__)
+        entry = self._cache.get(key)
+        if entry is None:
+            compiled = build(conn).compile(dialect=conn.dialect)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            entry = self._cache[key] = (str(compiled), order)
+        return entry
+
+    def execute(self, conn: Connection, build: Any, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        sql, order = self._get(conn, build)
+        values: list[Any] = [tuple(row[k] for k in order) for row in rows] if order is not None else list(rows)
+        conn.exec_driver_sql(sql, values if len(values) > 1 else values[0])
+
+    def scalar(self, conn: Connection, build: Any, row: dict[str, Any]) -> Any:
+        sql, order = self._get(conn, build)
+        values = tuple(row[k] for k in order) if order is not None else row
+        return conn.exec_driver_sql(sql, values).scalar()
+
+
+def pack_metric_chunks(
+    run_id: str, columns: MetricColumns
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """History chunks (one per key, packed arrays) and the newest point per key."""
+    keys, values, steps, stamps = columns
+    all_values = np.array(values, dtype="<f8")
+    all_steps = np.array(steps, dtype="<i8")
+    all_stamps = np.array(stamps, dtype="<f8")
+    distinct = dict.fromkeys(keys)
+    if len(distinct) == 1:
+        groups: dict[str, Any] = {keys[0]: slice(None)}
+    else:
+        key_array = np.array(keys, dtype=object)
+        groups = {key: key_array == key for key in distinct}
+    chunks, newest = [], []
+    for key, selection in groups.items():
+        key_steps, key_values, key_stamps = all_steps[selection], all_values[selection], all_stamps[selection]
+        chunks.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "points": len(key_steps),
+                "first_step": int(key_steps.min()),
+                "last_step": int(key_steps.max()),
+                "steps": key_steps.tobytes(),
+                "values": key_values.tobytes(),
+                "timestamps": key_stamps.tobytes(),
+            }
+        )
+        last = int(np.lexsort((key_stamps, key_steps))[-1])
+        newest.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "value": _stored_float(float(key_values[last])),
+                "step": int(key_steps[last]),
+                "timestamp": float(key_stamps[last]),
+            }
+        )
+    return chunks, newest
+
+
 class RunStore:
     """Reads and writes the run tables of one database."""
 
@@ -54,7 +195,7 @@ class RunStore:
         self.db = db
         self._experiment_ids: dict[str, str] = {}
         self._known_environments: set[str] = set()
-        self._metric_insert_sql: dict[str, tuple[str, bool]] = {}
+        self._sql = CompiledStatements()
 
     # -- experiments ---------------------------------------------------------------------------
     def experiment_id(self, name: str) -> str:
@@ -63,22 +204,13 @@ class RunStore:
             return cached
 
         def work(conn: Connection) -> str:
-            found = conn.execute(
-                select(experiments.c.experiment_id).where(experiments.c.name == name)
-            ).scalar()
-            if found:
-                return str(found)
-            insert = _dialect_insert(conn)
-            new = new_id()
             conn.execute(
-                insert(experiments)
-                .values(experiment_id=new, name=name, created_at=time.time())
+                dialect_insert(conn)(experiments)
+                .values(experiment_id=new_id(), name=name, created_at=time.time())
                 .on_conflict_do_nothing(index_elements=["name"])
             )
             return str(
-                conn.execute(
-                    select(experiments.c.experiment_id).where(experiments.c.name == name)
-                ).scalar()
+                conn.execute(select(experiments.c.experiment_id).where(experiments.c.name == name)).scalar()
             )
 
         self._experiment_ids[name] = self.db.transact(work)
@@ -103,16 +235,13 @@ class RunStore:
     def ensure_environment(self, environment_id: str, fields: dict[str, Any]) -> str:
         if environment_id in self._known_environments:
             return environment_id
-
-        def work(conn: Connection) -> None:
-            insert = _dialect_insert(conn)
-            conn.execute(
-                insert(environments)
+        self.db.transact(
+            lambda conn: conn.execute(
+                dialect_insert(conn)(environments)
                 .values(environment_id=environment_id, created_at=time.time(), **fields)
                 .on_conflict_do_nothing(index_elements=["environment_id"])
             )
-
-        self.db.transact(work)
+        )
         self._known_environments.add(environment_id)
         return environment_id
 
@@ -130,41 +259,32 @@ class RunStore:
         return result
 
     # -- runs ---------------------------------------------------------------------------------
-    def create_run(self, fields: dict[str, Any]) -> str:
-        """Insert a run; its attempt number counts earlier runs of the same source."""
-        run_id = fields.get("run_id") or new_id()
+    def create_run(self, fields: dict[str, Any]) -> tuple[str, int]:
+        """Insert a run; returns (run_id, attempt), attempt counting earlier runs of the same source."""
+        row = {column: fields.get(column) for column in _RUN_INSERT_COLUMNS}
+        row["run_id"] = row["run_id"] or new_id()
+
+        def work(conn: Connection) -> int:
+            row["attempt"] = int(self._sql.scalar(conn, _count_attempts, row) or 0) + 1
+            self._sql.execute(conn, _insert_run, [row])
+            return int(row["attempt"])
+
+        return row["run_id"], self.db.transact(work)
+
+    def finish_run(
+        self, run_id: str, status: str, end_time: float, error: str | None, batch: ValueBatch = ((), NO_METRICS, ())
+    ) -> None:
+        """Write the last buffered values and the outcome in one transaction."""
+        outcome = {"run_id": run_id, "status": status, "end_time": end_time, "error": error}
 
         def work(conn: Connection) -> None:
-            same_source = and_(
-                runs.c.experiment_id == fields["experiment_id"],
-                runs.c.name.is_(None) if fields.get("name") is None else runs.c.name == fields["name"],
-                runs.c.notebook_path.is_(None)
-                if fields.get("notebook_path") is None
-                else runs.c.notebook_path == fields["notebook_path"],
-                runs.c.cell_id.is_(None)
-                if fields.get("cell_id") is None
-                else runs.c.cell_id == fields["cell_id"],
-                runs.c.kind == fields["kind"],
-            )
-            earlier = conn.execute(select(func.count()).where(same_source)).scalar() or 0
-            conn.execute(runs.insert().values(**{**fields, "run_id": run_id, "attempt": earlier + 1}))
+            self._write_values(conn, run_id, *batch)
+            self._sql.execute(conn, _finish_run, [outcome])
 
         self.db.transact(work)
-        return run_id
-
-    def finish_run(self, run_id: str, status: str, end_time: float, error: str | None) -> None:
-        self.db.transact(
-            lambda conn: conn.execute(
-                update(runs)
-                .where(runs.c.run_id == run_id)
-                .values(status=status, end_time=end_time, heartbeat=end_time, error=error)
-            )
-        )
 
     def update_run(self, run_id: str, **fields: Any) -> None:
-        self.db.transact(
-            lambda conn: conn.execute(update(runs).where(runs.c.run_id == run_id).values(**fields))
-        )
+        self.db.transact(lambda conn: conn.execute(update(runs).where(runs.c.run_id == run_id).values(**fields)))
 
     def beat(self, run_ids: Sequence[str], now: float) -> None:
         if run_ids:
@@ -179,9 +299,7 @@ class RunStore:
     def running_runs(self) -> list[dict[str, Any]]:
         with self.db.read() as conn:
             rows = conn.execute(
-                select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat).where(
-                    runs.c.status == "running"
-                )
+                select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat).where(runs.c.status == "running")
             ).mappings()
             return [dict(row) for row in rows]
 
@@ -198,134 +316,77 @@ class RunStore:
 
     def get_run_row(self, run_id: str) -> dict[str, Any] | None:
         with self.db.read() as conn:
-            row = conn.execute(
-                select(runs, experiments.c.name.label("experiment"))
-                .select_from(runs.join(experiments))
-                .where(runs.c.run_id == run_id)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    select(runs, experiments.c.name.label("experiment"))
+                    .select_from(runs.join(experiments))
+                    .where(runs.c.run_id == run_id)
+                )
+                .mappings()
+                .first()
+            )
             return dict(row) if row else None
 
     def find_run_ids(self, prefix: str, limit: int = 5) -> list[str]:
+        if not prefix.isalnum():
+            return []
         with self.db.read() as conn:
             return list(
-                conn.execute(
-                    select(runs.c.run_id).where(runs.c.run_id.like(f"{prefix}%")).limit(limit)
-                ).scalars()
+                conn.execute(select(runs.c.run_id).where(runs.c.run_id.like(f"{prefix}%")).limit(limit)).scalars()
             )
 
     def child_run_ids(self, run_id: str) -> list[str]:
         with self.db.read() as conn:
             return list(
                 conn.execute(
-                    select(runs.c.run_id)
-                    .where(runs.c.parent_run_id == run_id)
-                    .order_by(runs.c.start_time)
+                    select(runs.c.run_id).where(runs.c.parent_run_id == run_id).order_by(runs.c.start_time)
                 ).scalars()
             )
 
     # -- params, metrics, tags ----------------------------------------------------------------
-    def _metric_insert(self, conn: Connection) -> tuple[str, bool]:
-        dialect = conn.dialect.name
-        if dialect not in self._metric_insert_sql:
-            compiled = metrics.insert().compile(
-                dialect=conn.dialect, column_keys=["run_id", "key", "value", "step", "timestamp"]
-            )
-            self._metric_insert_sql[dialect] = (str(compiled), bool(compiled.positional))
-        return self._metric_insert_sql[dialect]
-
     def write_batch(
         self,
         run_id: str,
         param_rows: Sequence[ParamRow] = (),
-        metric_rows: Sequence[MetricRow] = (),
+        metric_columns: MetricColumns = NO_METRICS,
         tag_rows: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Write buffered params, metrics and tags of one run in one transaction."""
-        if not (param_rows or metric_rows or tag_rows):
-            return
+        if param_rows or metric_columns[0] or tag_rows:
+            self.db.transact(lambda conn: self._write_values(conn, run_id, param_rows, metric_columns, tag_rows))
 
-        def work(conn: Connection) -> None:
-            insert = _dialect_insert(conn)
-            if param_rows:
-                latest_params = {row[0]: row for row in param_rows}  # last write wins
-                stmt = insert(params)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["run_id", "key"],
-                        set_={"value": stmt.excluded.value, "num": stmt.excluded.num, "text": stmt.excluded.text},
-                    ),
-                    [
-                        {"run_id": run_id, "key": k, "value": v, "num": n, "text": t}
-                        for k, v, n, t in latest_params.values()
-                    ],
-                )
-            if metric_rows:
-                self._write_metrics(conn, insert, run_id, metric_rows)
-            if tag_rows:
-                stmt = insert(tags)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-                    ),
-                    [{"run_id": run_id, "key": k, "value": v} for k, v in dict(tag_rows).items()],
-                )
-
-        self.db.transact(work)
-
-    def _write_metrics(
-        self, conn: Connection, insert: Any, run_id: str, metric_rows: Sequence[MetricRow]
+    def _write_values(
+        self,
+        conn: Connection,
+        run_id: str,
+        param_rows: Sequence[ParamRow],
+        metric_columns: MetricColumns,
+        tag_rows: Sequence[tuple[str, str]],
     ) -> None:
-        sql, positional = self._metric_insert(conn)
-        if positional:
-            history: list[Any] = [
-                (run_id, key, _stored_float(value), step, stamp)
-                for key, value, step, stamp in metric_rows
-            ]
-        else:
-            history = [
-                {"run_id": run_id, "key": key, "value": _stored_float(value), "step": step, "timestamp": stamp}
-                for key, value, step, stamp in metric_rows
-            ]
-        conn.exec_driver_sql(sql, history)
-        newest: dict[str, MetricRow] = {}
-        for row in metric_rows:
-            held = newest.get(row[0])
-            if held is None or (row[2], row[3]) >= (held[2], held[3]):
-                newest[row[0]] = row
-        stmt = insert(latest_metrics)
-        later = or_(
-            stmt.excluded.step > latest_metrics.c.step,
-            and_(
-                stmt.excluded.step == latest_metrics.c.step,
-                stmt.excluded.timestamp >= latest_metrics.c.timestamp,
-            ),
-        )
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["run_id", "key"],
-                set_={
-                    "value": stmt.excluded.value,
-                    "step": stmt.excluded.step,
-                    "timestamp": stmt.excluded.timestamp,
-                },
-                where=later,
-            ),
-            [
-                {"run_id": run_id, "key": k, "value": _stored_float(v), "step": s, "timestamp": t}
-                for k, v, s, t in newest.values()
-            ],
-        )
+        if param_rows:
+            latest_params = {row[0]: row for row in param_rows}  # last write wins
+            self._sql.execute(
+                conn,
+                _upsert_param,
+                [{"run_id": run_id, "key": k, "value": v, "num": n, "text": t} for k, v, n, t in latest_params.values()],
+            )
+        if metric_columns[0]:
+            chunks, newest = pack_metric_chunks(run_id, metric_columns)
+            self._sql.execute(conn, _insert_metric_chunk, chunks)
+            self._sql.execute(conn, _upsert_latest_metric, newest)
+        if tag_rows:
+            self._sql.execute(
+                conn, _upsert_tag, [{"run_id": run_id, "key": k, "value": v} for k, v in dict(tag_rows).items()]
+            )
 
     def run_values(self, run_ids: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
         """Params (decoded), latest metrics and tags for the given runs, keyed by run id."""
         result: dict[str, dict[str, dict[str, Any]]] = {
             run_id: {"params": {}, "metrics": {}, "tags": {}} for run_id in run_ids
         }
-        if not run_ids:
-            return result
         with self.db.read() as conn:
-            for chunk_start in range(0, len(run_ids), 900):
-                chunk = list(run_ids[chunk_start : chunk_start + 900])
+            for start in range(0, len(run_ids), 900):
+                chunk = list(run_ids[start : start + 900])
                 for run_id, key, value in conn.execute(
                     select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(chunk))
                 ):
@@ -342,33 +403,41 @@ class RunStore:
                     result[run_id]["tags"][key] = value
         return result
 
-    def metric_history(self, run_id: str, key: str | None = None) -> list[dict[str, Any]]:
-        query = select(metrics.c.key, metrics.c.value, metrics.c.step, metrics.c.timestamp).where(
+    def metric_history(self, run_id: str, key: str | None = None) -> dict[str, dict[str, np.ndarray]]:
+        """Every point of a run's metrics: {key: {"step", "value", "timestamp"} arrays}, in step order."""
+        query = select(metrics.c.key, metrics.c.steps, metrics.c["values"], metrics.c.timestamps).where(
             metrics.c.run_id == run_id
         )
         if key is not None:
             query = query.where(metrics.c.key == key)
+        parts: dict[str, list[tuple[bytes, bytes, bytes]]] = {}
         with self.db.read() as conn:
-            rows = conn.execute(query.order_by(metrics.c.key, metrics.c.step, metrics.c.timestamp))
-            return [
-                {"key": k, "value": loaded_float(v), "step": s, "timestamp": t} for k, v, s, t in rows
-            ]
+            for chunk_key, steps, values, stamps in conn.execute(query.order_by(metrics.c.chunk_id)):
+                parts.setdefault(chunk_key, []).append((steps, values, stamps))
+        history = {}
+        for chunk_key, chunks in parts.items():
+            steps = np.concatenate([np.frombuffer(c[0], dtype="<i8") for c in chunks])
+            values = np.concatenate([np.frombuffer(c[1], dtype="<f8") for c in chunks])
+            stamps = np.concatenate([np.frombuffer(c[2], dtype="<f8") for c in chunks])
+            order = np.lexsort((stamps, steps))  # by step, then time
+            history[chunk_key] = {"step": steps[order], "value": values[order], "timestamp": stamps[order]}
+        return history
 
     # -- artifact records -------------------------------------------------------------------
     def add_artifact(self, run_id: str, name: str, digest: str, size: int, media_type: str | None) -> None:
-        def work(conn: Connection) -> None:
-            insert = _dialect_insert(conn)
-            stmt = insert(artifacts).values(
-                run_id=run_id, name=name, digest=digest, size=size, media_type=media_type, created_at=time.time()
+        row = {
+            "run_id": run_id,
+            "name": name,
+            "digest": digest,
+            "size": size,
+            "media_type": media_type,
+            "created_at": time.time(),
+        }
+        self.db.transact(
+            lambda conn: conn.execute(
+                upsert(conn, artifacts, ["run_id", "name"], ["digest", "size", "media_type", "created_at"]), row
             )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["run_id", "name"],
-                    set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size, "media_type": stmt.excluded.media_type},
-                )
-            )
-
-        self.db.transact(work)
+        )
 
     def list_artifacts(self, run_id: str) -> list[dict[str, Any]]:
         with self.db.read() as conn:
@@ -386,5 +455,5 @@ class RunStore:
         with self.db.read() as conn:
             return {
                 table.name: int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
-                for table in (experiments, runs, params, metrics, tags, artifacts)
+                for table in (experiments, runs, params, latest_metrics, tags, artifacts)
             }

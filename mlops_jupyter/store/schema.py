@@ -1,6 +1,7 @@
 """The metadata schema: every table of the store, as SQLAlchemy Core objects.
 
-Times are epoch seconds (float). A metric value of NULL means NaN (SQLite cannot store NaN).
+Times are epoch seconds (float). A latest-metric value of NULL means NaN (SQLite cannot store
+NaN in a REAL column).
 Alembic migrations in ``store/migrations`` create exactly these tables; ``SCHEMA_HEAD`` names
 the newest migration, so an up-to-date store opens without loading Alembic.
 """
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -92,15 +94,22 @@ params = Table(
     Index("ix_params_key_text", "key", "text"),
 )
 
+# Metric history is stored in chunks: one row per (run, key, flush) holding packed little-endian
+# arrays of steps (int64), values (float64, NaN kept) and timestamps (float64). Logging 100k
+# points then costs one row, not 100k; readers unpack with numpy.
 metrics = Table(
     "metrics",
     metadata,
+    Column("chunk_id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", ID, ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
     Column("key", String(255), nullable=False),
-    Column("value", Float),  # NULL means NaN
-    Column("step", Integer, nullable=False),
-    Column("timestamp", Float, nullable=False),
-    Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+    Column("points", Integer, nullable=False),
+    Column("first_step", Integer, nullable=False),
+    Column("last_step", Integer, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("values", LargeBinary, nullable=False),
+    Column("timestamps", LargeBinary, nullable=False),
+    Index("ix_metrics_run_key", "run_id", "key"),
 )
 
 latest_metrics = Table(

@@ -86,13 +86,17 @@ def upgrade() -> None:
 
     op.create_table(
         "metrics",
+        sa.Column("chunk_id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_id", ID, _run_fk(ondelete="CASCADE"), nullable=False),
         sa.Column("key", sa.String(255), nullable=False),
-        sa.Column("value", sa.Float),
-        sa.Column("step", sa.Integer, nullable=False),
-        sa.Column("timestamp", sa.Float, nullable=False),
+        sa.Column("points", sa.Integer, nullable=False),
+        sa.Column("first_step", sa.Integer, nullable=False),
+        sa.Column("last_step", sa.Integer, nullable=False),
+        sa.Column("steps", sa.LargeBinary, nullable=False),
+        sa.Column("values", sa.LargeBinary, nullable=False),
+        sa.Column("timestamps", sa.LargeBinary, nullable=False),
     )
-    op.create_index("ix_metrics_run_key_step", "metrics", ["run_id", "key", "step"])
+    op.create_index("ix_metrics_run_key", "metrics", ["run_id", "key"])
 
     op.create_table(
         "latest_metrics",

@@ -1,0 +1,74 @@
+"""mlops_jupyter: notebook-native MLOps — tracked cells, papermill batch, model registry,
+monitoring and a JupyterLab sidebar, on SQLite by default or PostgreSQL for teams.
+
+``import mlops_jupyter as mj`` is cheap: every public name is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+try:
+    from mlops_jupyter._version import __version__
+except ImportError:  # running from a source tree that was never built
+    __version__ = "0.0.0"
+
+# public name -> module that defines it (resolved lazily by __getattr__)
+_EXPORTS: dict[str, str] = {
+    # tracking
+    "start_run": "mlops_jupyter.tracking.api",
+    "end_run": "mlops_jupyter.tracking.api",
+    "active_run": "mlops_jupyter.tracking.api",
+    "set_experiment": "mlops_jupyter.tracking.api",
+    "log_param": "mlops_jupyter.tracking.api",
+    "log_params": "mlops_jupyter.tracking.api",
+    "log_metric": "mlops_jupyter.tracking.api",
+    "log_metrics": "mlops_jupyter.tracking.api",
+    "set_tag": "mlops_jupyter.tracking.api",
+    "log_artifact": "mlops_jupyter.tracking.api",
+    "log_input": "mlops_jupyter.tracking.api",
+    "log_output": "mlops_jupyter.tracking.api",
+    "Run": "mlops_jupyter.tracking.run",
+    "runs": "mlops_jupyter.tracking.query",
+    "get_run": "mlops_jupyter.tracking.query",
+    "RunView": "mlops_jupyter.tracking.query",
+    "RunNotFoundError": "mlops_jupyter.tracking.query",
+    "fingerprint": "mlops_jupyter.tracking.fingerprint",
+    "FilterError": "mlops_jupyter.store.filters",
+    "get_store": "mlops_jupyter.store",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'mlops_jupyter' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext mlops_jupyter``: register the magics (see ``mlops_jupyter.magics``)."""
+    from mlops_jupyter.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from mlops_jupyter.server import _jupyter_server_extension_points as points
+
+    return points()
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    from mlops_jupyter.server import _jupyter_labextension_paths as paths
+
+    return paths()

@@ -1,0 +1,124 @@
+"""The ``mlops-jupyter`` command (also ``jupyter mlops``).
+
+The root group lists every verb; each verb's implementation lives with its practice and is
+imported only when that verb runs, so ``mlops-jupyter --help`` stays fast.
+Exit codes: 0 ok, 1 a check failed (gate, drift, reproduce, audit), 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any
+
+import click
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
+
+# verb -> "module:attribute" of its click command or group
+COMMANDS: dict[str, str] = {
+    "runs": "mlops_jupyter.cli_tracking:runs_group",
+    "store": "mlops_jupyter.cli_tracking:store_group",
+    "gc": "mlops_jupyter.cli_tracking:gc_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return super().get_command(ctx, name)
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print ``message`` on stderr and exit with ``code``."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def emit(records: list[dict[str, Any]], output_format: str, columns: list[str] | None = None) -> None:
+    """Print records as a table, CSV or a JSON list of objects."""
+    if output_format == "json":
+        click.echo(json.dumps(records, indent=2, default=str, allow_nan=True))
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    if output_format == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif frame.empty:
+        click.echo("(nothing)")
+    else:
+        with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
+            click.echo(frame.to_string(index=False))
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people, csv or json (a list of objects) for programs.",
+)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mlops-jupyter", prog_name="mlops-jupyter")
+def cli() -> None:
+    """MLOps where data scientists work: tracked notebook runs, batch sweeps, a model
+    registry with approvals, monitoring — on a zero-configuration local store.
+
+    \b
+    The store is found like this: $MLOPS_JUPYTER_STORE (a directory, sqlite:///... or
+    postgresql+psycopg://...), else the nearest .mlops/ above the current directory, else a
+    new .mlops/ beside the nearest .git or pyproject.toml.
+
+    \b
+    Examples:
+      mlops-jupyter runs ls --filter "metrics.acc > 0.9" --order-by "metrics.acc desc"
+      mlops-jupyter runs show 01jx...
+      mlops-jupyter store info
+    """
+
+
+def main() -> None:
+    """Entry point: turns the errors users cause into a message and exit code 2."""
+    from mlops_jupyter.config import StoreConfigError
+
+    handled: tuple[type[BaseException], ...] = (StoreConfigError, FileNotFoundError)
+    try:
+        from mlops_jupyter.store.database import StoreConnectionError
+        from mlops_jupyter.store.filters import FilterError
+        from mlops_jupyter.tracking.query import RunNotFoundError
+
+        handled += (StoreConnectionError, FilterError, RunNotFoundError)
+    except ImportError:  # pragma: no cover - a broken install still gets click's messages
+        pass
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(EXIT_USAGE if error.exit_code != 0 else 0)
+    except handled as error:
+        fail(str(error))
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""CLI verbs for tracking and the store: ``runs ls|show``, ``store info|migrate``, ``gc``."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from mlops_jupyter.cli import FORMAT_OPTION, emit
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN/inf; keep them readable and faithful
+    return value
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """List and inspect recorded runs."""
+
+
+@runs_group.command("ls")
+@click.option("--experiment", "-e", help="Only runs of this experiment.")
+@click.option("--filter", "-f", "filter_", help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\"")
+@click.option("--order-by", "-o", help='e.g. "metrics.acc desc, start_time"')
+@click.option("--limit", "-n", type=click.IntRange(min=0), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@FORMAT_OPTION
+def runs_ls(
+    experiment: str | None, filter_: str | None, order_by: str | None, limit: int, offset: int, output_format: str
+) -> None:
+    """List runs, newest first unless --order-by says otherwise.
+
+    \b
+    Filter language: comparisons on metrics.KEY, params.KEY, tags.KEY and name, status, kind,
+    experiment, start_time, duration_s; combine with and, or, not, parentheses; also
+    KEY in (...), KEY like 'pat%', KEY is null.
+    """
+    from mlops_jupyter.tracking.query import runs
+
+    frame = runs(experiment=experiment, filter=filter_, order_by=order_by, limit=limit, offset=offset)
+    records = []
+    for record in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in record.items():
+            if hasattr(value, "isoformat"):
+                value = None if str(value) == "NaT" else value.isoformat()
+            elif isinstance(value, float) and math.isnan(value) and not key.startswith("metrics."):
+                value = None  # a run without this column
+            clean[key] = _json_safe(value)
+        records.append(clean)
+    if output_format == "table":
+        shown = ["run_id", "experiment", "name", "kind", "status", "start_time", "duration_s"]
+        shown += [c for c in frame.columns if c.startswith(("params.", "metrics."))]
+        for record in records:
+            record["start_time"] = (record["start_time"] or "")[:19]
+        emit(records, output_format, shown)
+    else:
+        emit(records, output_format, list(frame.columns))
+
+
+@runs_group.command("show")
+@click.argument("run_id")
+@FORMAT_OPTION
+def runs_show(run_id: str, output_format: str) -> None:
+    """Everything recorded about one run (a unique id prefix is enough)."""
+    from mlops_jupyter.tracking.query import get_run
+
+    view = get_run(run_id).to_dict()
+    view["start_time"], view["end_time"] = _iso(view["start_time"]), _iso(view["end_time"])
+    view["metrics"] = {k: _json_safe(v) for k, v in view["metrics"].items()}
+    if output_format == "json":
+        click.echo(json.dumps(view, indent=2, default=str))
+        return
+    click.echo(f"run {view['run_id']}  {view['name'] or ''}")
+    for key in ("experiment", "kind", "status", "attempt", "parent_run_id", "start_time", "end_time", "duration_s", "user"):
+        click.echo(f"  {key:<14}{view[key]}")
+    for section in ("params", "metrics", "tags"):
+        if view[section]:
+            click.echo(f"{section}:")
+            for key, value in sorted(view[section].items()):
+                click.echo(f"  {key:<24}{value!r}")
+    for role in ("inputs", "outputs"):
+        for item in view[role]:
+            click.echo(f"{role[:-1]}: {item.get('uri') or item['node_id']}  {str(item.get('fingerprint') or '')[:16]}")
+    if view["artifacts"]:
+        click.echo("artifacts:")
+        for artifact in view["artifacts"]:
+            click.echo(f"  {artifact['name']:<30}{artifact['size']:>12} B  {artifact['digest'][:16]}")
+    if view["error"]:
+        click.echo("error:\n" + view["error"])
+
+
+@click.group("store")
+def store_group() -> None:
+    """Where the store is, and its schema."""
+
+
+@store_group.command("info")
+@FORMAT_OPTION
+def store_info(output_format: str) -> None:
+    """Location, schema version and row counts."""
+    from mlops_jupyter.store import get_store
+
+    store = get_store()
+    info = {
+        "database": store.location.db_url,
+        "artifact_root": store.location.artifacts_url,
+        "found": store.location.origin,
+        "schema_version": store.db.schema_version(),
+        **store.runs.counts(),
+    }
+    if output_format == "json":
+        click.echo(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:<16}{value}")
+
+
+@store_group.command("migrate")
+def store_migrate() -> None:
+    """Upgrade the schema to the newest version (opening a store does this too)."""
+    from mlops_jupyter.config import resolve_store
+    from mlops_jupyter.store.database import Database
+
+    before, after = Database(resolve_store()).migrate()
+    click.echo(f"schema {before or '(empty)'} -> {after}" if before != after else f"schema already at {after}")
+
+
+@click.command("gc")
+@click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
+def gc_command(dry_run: bool) -> None:
+    """Remove artifact blobs that no run, model or check refers to."""
+    from mlops_jupyter.store import get_store
+
+    store = get_store()
+    keep = store.referenced_digests()
+    removed = freed = 0
+    for digest in list(store.blobs.digests()):
+        if digest in keep:
+            continue
+        removed += 1
+        freed += 0 if dry_run else store.blobs.delete(digest)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb} {removed} unreferenced blob(s), {freed} bytes freed; {len(keep)} kept")

@@ -1,0 +1,1 @@
+"""Tracking: runs and what they record (params, metrics, tags, artifacts, data, environment)."""

@@ -1,0 +1,237 @@
+"""Which run a log call goes to, and the background work that keeps live runs safe.
+
+Each thread has a stack of runs started with ``start_run``; nested runs take the top as parent.
+A log call with no run on its thread's stack goes to the process's *session run* (kind
+``notebook`` in a kernel, else ``script``), created on first use and ended at exit — never a
+"no active run" error. One daemon thread flushes buffered points every second and beats the
+heartbeat of live runs, so a run whose process died reads as ``killed`` later.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import threading
+import time
+from typing import Any
+
+from mlops_jupyter.config import EXPERIMENT_ENV
+from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.tracking.run import Run, run_fields
+
+FLUSH_INTERVAL = 1.0
+HEARTBEAT_INTERVAL = 5.0
+HEARTBEAT_TIMEOUT = 30.0  # a running run silent this long is read as killed
+DEFAULT_EXPERIMENT = "Default"
+
+_lock = threading.RLock()
+_live: dict[str, Run] = {}
+_session_run: Run | None = None
+_experiment: str | None = None
+_worker: threading.Thread | None = None
+_worker_pid: int | None = None
+
+
+class _ThreadRuns(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[Run] = []
+
+
+_thread = _ThreadRuns()
+
+
+def set_experiment(name: str) -> None:
+    """Make ``name`` the default experiment for new runs in this process."""
+    global _experiment
+    _experiment = name
+
+
+def default_experiment() -> str:
+    return _experiment or os.environ.get(EXPERIMENT_ENV) or DEFAULT_EXPERIMENT
+
+
+def active_run() -> Run | None:
+    """The innermost run of this thread, else the session run if one exists."""
+    stack = _thread.stack
+    return stack[-1] if stack else _session_run
+
+
+def current_run() -> Run:
+    """The run a log call goes to, creating the session run when there is none."""
+    stack = _thread.stack
+    if stack:
+        return stack[-1]
+    return _session_run or session_run()
+
+
+def session_run() -> Run:
+    """The process's implicit run (the parent of cell runs in a notebook)."""
+    global _session_run
+    with _lock:
+        if _session_run is None or _session_run.status != "running":
+            from mlops_jupyter.tracking.source import in_notebook, notebook_path, script_path
+
+            notebook = in_notebook()
+            path = notebook_path() if notebook else script_path()
+            _session_run = create_run(
+                name=os.path.basename(path) if path else "session",
+                kind="notebook" if notebook else "script",
+                parent_run_id=None,
+                notebook_path=path,
+                push=False,
+            )
+        return _session_run
+
+
+def create_run(
+    *,
+    name: str | None = None,
+    experiment: str | None = None,
+    kind: str = "script",
+    parent_run_id: str | None = None,
+    store: Store | None = None,
+    push: bool = True,
+    code: str | None = None,
+    **source: Any,
+) -> Run:
+    """Insert a run row, register it as live, and (with ``push``) make it this thread's active run."""
+    from mlops_jupyter.tracking.environment import capture_environment
+
+    store = store or get_store()
+    experiment = experiment or default_experiment()
+    environment = capture_environment()
+    environment_id = store.runs.ensure_environment(environment.environment_id, environment.as_row())
+    if code is not None:
+        source["code"] = code
+        source["code_hash"] = hashlib.sha256(code.encode()).hexdigest()
+    fields = run_fields(
+        experiment_id=store.runs.experiment_id(experiment),
+        name=name,
+        kind=kind,
+        parent_run_id=parent_run_id,
+        environment_id=environment_id,
+        **source,
+    )
+    run_id, attempt = store.runs.create_run(fields)
+    run = Run(
+        store,
+        run_id,
+        name=name,
+        experiment=experiment,
+        kind=kind,
+        parent_run_id=parent_run_id,
+        attempt=attempt,
+    )
+    run.start_time = fields["start_time"]
+    with _lock:
+        _live[run_id] = run
+    if push:
+        _thread.stack.append(run)
+    _ensure_worker()
+    return run
+
+
+def forget(run: Run) -> None:
+    """Called when a run ends: drop it from the live set and from this thread's stack."""
+    with _lock:
+        _live.pop(run.run_id, None)
+    stack = _thread.stack
+    if run in stack:
+        stack.remove(run)
+
+
+def parent_for_new_run() -> str | None:
+    stack = _thread.stack
+    if stack:
+        return stack[-1].run_id
+    return _session_run.run_id if _session_run is not None and _session_run.status == "running" else None
+
+
+# -- background flusher and heartbeat ----------------------------------------------------------
+def _ensure_worker() -> None:
+    global _worker, _worker_pid
+    if _worker is not None and _worker.is_alive() and _worker_pid == os.getpid():
+        return
+    with _lock:
+        if _worker is not None and _worker.is_alive() and _worker_pid == os.getpid():
+            return
+        _worker = threading.Thread(target=_work_loop, name="mlops-jupyter-flusher", daemon=True)
+        _worker_pid = os.getpid()
+        _worker.start()
+
+
+def _work_loop() -> None:
+    last_beat = 0.0
+    while True:
+        time.sleep(FLUSH_INTERVAL)
+        with _lock:
+            runs = list(_live.values())
+        for run in runs:
+            try:
+                run.flush()
+            except Exception:
+                pass  # kept in the buffer; the next flush or run end retries
+        now = time.time()
+        if runs and now - last_beat >= HEARTBEAT_INTERVAL:
+            by_store: dict[int, tuple[Store, list[str]]] = {}
+            for run in runs:
+                by_store.setdefault(id(run.store), (run.store, []))[1].append(run.run_id)
+            for store, run_ids in by_store.values():
+                try:
+                    store.runs.beat(run_ids, now)
+                except Exception:
+                    pass
+            last_beat = now
+
+
+def reap_dead_runs(store: Store, timeout: float = HEARTBEAT_TIMEOUT) -> list[str]:
+    """Mark as killed the running runs whose process is gone (this host) or went silent (others)."""
+    import socket
+
+    import psutil
+
+    host = socket.gethostname()
+    now = time.time()
+    dead = []
+    for row in store.runs.running_runs():
+        if row["run_id"] in _live:
+            continue
+        if row["host"] == host and row["pid"]:
+            # on this host the process table is the truth; a busy process may beat late
+            gone = not psutil.pid_exists(row["pid"])
+        else:
+            gone = row["heartbeat"] is not None and now - row["heartbeat"] > timeout
+        if gone:
+            dead.append(row["run_id"])
+    store.runs.mark_killed(dead)
+    return dead
+
+
+def reset() -> None:
+    """End every live run of this process and forget the session run (tests, store switches)."""
+    global _session_run, _experiment
+    with _lock:
+        runs = list(_live.values())
+    for run in runs:
+        try:
+            run.end("killed")
+        except Exception:
+            pass
+    _thread.stack.clear()
+    _session_run = None
+    _experiment = None
+
+
+@atexit.register
+def _end_runs_at_exit() -> None:
+    """A normal interpreter exit ends whatever is still running as finished."""
+    if _worker_pid != os.getpid():
+        return
+    with _lock:
+        runs = list(_live.values())
+    for run in runs:
+        try:
+            run.end("finished")
+        except Exception:
+            pass

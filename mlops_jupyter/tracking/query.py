@@ -1,0 +1,263 @@
+"""Reading runs back: ``runs()`` as a pandas DataFrame and ``get_run()`` as a ``RunView``.
+
+The filter and order-by strings are parsed here (``store.filters``) and compiled to SQL by
+the store; this module only shapes the results for people and views.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.filters import parse_filter, parse_order_by
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FIXED_COLUMNS = [
+    "run_id",
+    "experiment",
+    "name",
+    "kind",
+    "status",
+    "start_time",
+    "end_time",
+    "duration_s",
+]
+EXTRA_COLUMNS = ["parent_run_id", "attempt", "user", "notebook_path", "cell_id"]
+_REAP_EVERY = 2.0
+_last_reap: dict[int, float] = {}
+
+
+def refresh_statuses(store: Store) -> None:
+    """Mark dead runs killed before a read, at most every couple of seconds per store."""
+    from mlops_jupyter.tracking.context import reap_dead_runs
+
+    now = time.monotonic()
+    if now - _last_reap.get(id(store), 0.0) >= _REAP_EVERY:
+        _last_reap[id(store)] = now
+        reap_dead_runs(store)
+
+
+def search(
+    filter: str | None = None,
+    *,
+    experiment: str | None = None,
+    order_by: str | list[str] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    count_total: bool = False,
+    store: Store | None = None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Run rows (with params, metrics and tags) for a filter; the base of every run listing."""
+    from mlops_jupyter.store.run_query import search_runs
+
+    store = store or get_store()
+    tree = parse_filter(filter)
+    keys = parse_order_by(order_by)
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be 0 or more, got {limit}")
+    refresh_statuses(store)
+    with store.db.read() as conn:
+        result = search_runs(
+            conn, tree, keys, experiment=experiment, limit=limit, offset=offset, count_total=count_total
+        )
+    values = store.runs.run_values([row["run_id"] for row in result.rows])
+    for row in result.rows:
+        row.update(values[row["run_id"]])
+        end = row["end_time"]
+        row["duration_s"] = (end - row["start_time"]) if end is not None else None
+    return result.rows, result.total
+
+
+def runs(
+    experiment: str | None = None,
+    filter: str | None = None,
+    order_by: str | list[str] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    *,
+    store: Store | None = None,
+) -> pd.DataFrame:
+    """Runs as a DataFrame: the fixed columns, then params.<k>, metrics.<k>, tags.<k>."""
+    import pandas as pd
+
+    rows, _ = search(
+        filter, experiment=experiment, order_by=order_by, limit=limit, offset=offset, store=store
+    )
+    records = []
+    for row in rows:
+        record = {column: row.get(column) for column in FIXED_COLUMNS + EXTRA_COLUMNS}
+        for namespace in ("params", "metrics", "tags"):
+            for key, value in row[namespace].items():
+                record[f"{namespace}.{key}"] = value
+        records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=_ordered_columns(records))
+    for column in ("start_time", "end_time"):
+        frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+    frame["duration_s"] = frame["duration_s"].astype("float64")
+    return frame.infer_objects()
+
+
+def _ordered_columns(records: list[dict[str, Any]]) -> list[str]:
+    dynamic: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            if "." in key and key.split(".", 1)[0] in ("params", "metrics", "tags"):
+                dynamic[key] = None
+    by_namespace = sorted(dynamic, key=lambda k: (("params", "metrics", "tags").index(k.split(".", 1)[0]), k))
+    return FIXED_COLUMNS + by_namespace + EXTRA_COLUMNS
+
+
+@dataclass
+class RunView:
+    """Everything recorded about one run (what ``mj.get_run`` returns)."""
+
+    run_id: str
+    experiment: str
+    name: str | None
+    kind: str
+    status: str
+    attempt: int
+    parent_run_id: str | None
+    start_time: float
+    end_time: float | None
+    user: str | None
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    source: dict[str, Any]
+    environment: dict[str, Any] | None
+    inputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]
+    artifacts: list[dict[str, Any]]
+    error: str | None
+    children: list[str] = field(default_factory=list)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.end_time is None else self.end_time - self.start_time
+
+    def metric_history(self, key: str | None = None) -> pd.DataFrame:
+        """Every logged point (key, step, value, timestamp) of one metric or all of them."""
+        import pandas as pd
+
+        store = self._store or get_store()
+        frames = [
+            pd.DataFrame({"key": name, **arrays}) for name, arrays in store.runs.metric_history(self.run_id, key).items()
+        ]
+        if not frames:
+            return pd.DataFrame(columns=["key", "step", "value", "timestamp"])
+        return pd.concat(frames, ignore_index=True)
+
+    def artifact_bytes(self, name: str) -> bytes:
+        from mlops_jupyter.tracking.artifacts import read_artifact
+
+        return read_artifact(self._store or get_store(), self.run_id, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        data["duration_s"] = self.duration_s
+        return data
+
+    def _repr_html_(self) -> str:
+        def table(title: str, values: dict[str, Any]) -> str:
+            if not values:
+                return ""
+            rows = "".join(
+                f"<tr><td>{escape(str(k))}</td><td>{escape(repr(v))}</td></tr>" for k, v in sorted(values.items())
+            )
+            return f"<h4>{title}</h4><table>{rows}</table>"
+
+        header = (
+            f"<h3>Run {escape(self.name or self.run_id)} <small>{escape(self.run_id)}</small></h3>"
+            f"<p>{escape(self.kind)} · <b>{escape(self.status)}</b> · attempt {self.attempt} · "
+            f"experiment {escape(self.experiment)}</p>"
+        )
+        datasets = "".join(
+            f"<li>{role}: {escape(d.get('uri') or '')} <code>{escape((d.get('fingerprint') or '')[:12])}</code></li>"
+            for role, items in (("input", self.inputs), ("output", self.outputs))
+            for d in items
+        )
+        return (
+            header
+            + table("Params", self.params)
+            + table("Metrics", self.metrics)
+            + table("Tags", self.tags)
+            + (f"<h4>Data</h4><ul>{datasets}</ul>" if datasets else "")
+        )
+
+
+class RunNotFoundError(LookupError):
+    """No run with that id (or the prefix matches several)."""
+
+
+def resolve_run_id(run_id: str, store: Store | None = None) -> str:
+    """Accept a full id or a unique prefix of one."""
+    store = store or get_store()
+    if store.runs.get_run_row(run_id) is not None:
+        return run_id
+    matches = store.runs.find_run_ids(run_id) if len(run_id) >= 4 else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise RunNotFoundError(f"run id prefix {run_id!r} matches several runs: {', '.join(matches)}")
+    raise RunNotFoundError(f"no run with id {run_id!r}")
+
+
+def get_run(run_id: str, *, store: Store | None = None) -> RunView:
+    store = store or get_store()
+    refresh_statuses(store)
+    run_id = resolve_run_id(run_id, store)
+    row = store.runs.get_run_row(run_id)
+    assert row is not None
+    values = store.runs.run_values([run_id])[run_id]
+    edges = store.lineage.edges_of_runs([run_id])
+    dataset_ids = [e["node_id"] for e in edges if e["node_type"] == "dataset"]
+    datasets = store.lineage.datasets_by_id(dataset_ids) if dataset_ids else {}
+
+    def linked(role: str) -> list[dict[str, Any]]:
+        items = []
+        for edge in edges:
+            if edge["role"] != role:
+                continue
+            item = {"node_type": edge["node_type"], "node_id": edge["node_id"], "name": edge["name"]}
+            item.update(datasets.get(edge["node_id"], {}))
+            items.append(item)
+        return items
+
+    return RunView(
+        run_id=run_id,
+        experiment=row["experiment"],
+        name=row["name"],
+        kind=row["kind"],
+        status=row["status"],
+        attempt=row["attempt"],
+        parent_run_id=row["parent_run_id"],
+        start_time=row["start_time"],
+        end_time=row["end_time"],
+        user=row["user"],
+        params=values["params"],
+        metrics=values["metrics"],
+        tags=values["tags"],
+        source={
+            "notebook_path": row["notebook_path"],
+            "cell_id": row["cell_id"],
+            "execution_count": row["execution_count"],
+            "code": row["code"],
+            "code_hash": row["code_hash"],
+            "host": row["host"],
+            "pid": row["pid"],
+        },
+        environment=store.runs.get_environment(row["environment_id"]),
+        inputs=linked("input"),
+        outputs=linked("output"),
+        artifacts=store.runs.list_artifacts(run_id),
+        error=row["error"],
+        children=store.runs.child_run_ids(run_id),
+        _store=store,
+    )

@@ -1,0 +1,222 @@
+"""A live run: the handle that params, metrics, tags, artifacts and lineage are logged into.
+
+Params, metrics and tags are buffered in memory (a log call costs about a microsecond) and
+written in one transaction at run end, every ``FLUSH_EVERY`` points, or every second by the
+background flusher in ``context``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mlops_jupyter.store.runs import MetricColumns, ParamRow, ValueBatch
+from mlops_jupyter.tracking.values import encode_param, metric_value
+
+if TYPE_CHECKING:
+    from mlops_jupyter.store import Store
+    from mlops_jupyter.tracking.datasets import DatasetRef
+
+FLUSH_EVERY = 50_000
+_now = time.time
+_HOST = socket.gethostname()
+
+
+class Run:
+    """A run being recorded. Use as a context manager, or call :meth:`end`."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        *,
+        name: str | None,
+        experiment: str,
+        kind: str,
+        parent_run_id: str | None,
+        attempt: int = 1,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.name = name
+        self.experiment = experiment
+        self.kind = kind
+        self.parent_run_id = parent_run_id
+        self.attempt = attempt
+        self.status = "running"
+        self.start_time = time.time()
+        # appends happen under _buffer_lock so a flush can swap the lists out in O(1)
+        self._buffer_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._params: list[ParamRow] = []
+        self._metrics: MetricColumns = ([], [], [], [])
+        self._tags: list[tuple[str, str]] = []
+        self._next_step: dict[str, int] = {}
+        self.latest_metrics: dict[str, float] = {}  # for live views
+        self.listeners: list[Any] = []  # callables(run) notified after each flush
+
+    # -- logging ------------------------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        row = encode_param(key, value)
+        with self._buffer_lock:
+            self._params.append(row)
+
+    def log_params(self, values: Mapping[str, Any]) -> None:
+        rows = [encode_param(key, value) for key, value in values.items()]
+        with self._buffer_lock:
+            self._params.extend(rows)
+
+    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+        """Buffer one point; ``step`` defaults to one past this key's previous step."""
+        if type(value) is not float:
+            value = metric_value(key, value)
+        if step is not None and type(step) is not int:
+            step = int(step)
+        with self._buffer_lock:
+            if step is None:
+                step = self._next_step.get(key, 0)
+            self._next_step[key] = step + 1
+            keys, values, steps, stamps = self._metrics
+            keys.append(key)
+            values.append(value)
+            steps.append(step)
+            stamps.append(_now())
+            full = len(keys) >= FLUSH_EVERY
+        self.latest_metrics[key] = value
+        if full:
+            self.flush()
+
+    def log_metrics(self, values: Mapping[str, Any], step: int | None = None) -> None:
+        for key, value in values.items():
+            self.log_metric(key, value, step)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        with self._buffer_lock:
+            self._tags.append((str(key), str(value)))
+
+    def set_tags(self, values: Mapping[str, Any]) -> None:
+        for key, value in values.items():
+            self.set_tag(key, value)
+
+    def log_artifact(self, path_or_obj: Any, name: str | None = None) -> str:
+        """Store a file, a directory or an object as an artifact of this run; returns its name."""
+        from mlops_jupyter.tracking.artifacts import store_artifact
+
+        return store_artifact(self.store, self.run_id, path_or_obj, name)
+
+    def log_input(self, data: Any, name: str | None = None) -> DatasetRef:
+        from mlops_jupyter.tracking.datasets import record_dataset
+
+        return record_dataset(self.store, self.run_id, data, name, role="input")
+
+    def log_output(self, data: Any, name: str | None = None) -> DatasetRef:
+        from mlops_jupyter.tracking.datasets import record_dataset
+
+        return record_dataset(self.store, self.run_id, data, name, role="output")
+
+    # -- persistence --------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return len(self._params) + len(self._metrics[0]) + len(self._tags)
+
+    def _take_buffered(self) -> ValueBatch:
+        with self._buffer_lock:
+            batch = (self._params, self._metrics, self._tags)
+            self._params, self._metrics, self._tags = [], ([], [], [], []), []
+        return batch
+
+    def _restore(self, batch: ValueBatch) -> None:
+        with self._buffer_lock:
+            self._params[:0] = batch[0]
+            for kept, failed in zip(self._metrics, batch[1], strict=True):
+                kept[:0] = failed
+            self._tags[:0] = batch[2]
+
+    def _notify(self) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(self)
+            except Exception:  # a view must never break logging
+                pass
+
+    def flush(self) -> None:
+        """Write everything buffered so far in one transaction."""
+        with self._flush_lock:
+            batch = self._take_buffered()
+            if not (batch[0] or batch[1][0] or batch[2]):
+                return
+            try:
+                self.store.runs.write_batch(self.run_id, *batch)
+            except BaseException:
+                self._restore(batch)  # keep the points for the next attempt
+                raise
+        self._notify()
+
+    def end(self, status: str = "finished", error: BaseException | None = None) -> None:
+        """Write what is buffered and the outcome in one transaction. Ending twice is a no-op."""
+        from mlops_jupyter.tracking import context
+
+        if self.status != "running":
+            return
+        detail = "".join(traceback.format_exception(error)) if error is not None else None
+        with self._flush_lock:
+            batch = self._take_buffered()
+            try:
+                self.store.runs.finish_run(self.run_id, status, time.time(), detail, batch)
+            except BaseException:
+                self._restore(batch)
+                raise
+            self.status = status
+        context.forget(self)
+        self._notify()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None:
+            self.end("finished")
+        elif isinstance(exc, KeyboardInterrupt):
+            self.end("killed", exc)
+        else:
+            self.end("failed", exc)
+        return False  # the exception propagates unchanged
+
+    def __repr__(self) -> str:
+        return f"<Run {self.run_id} {self.name or ''} {self.status}>"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        metrics = ", ".join(f"{escape(k)}={v:.4g}" for k, v in sorted(self.latest_metrics.items()))
+        return (
+            f"<div class='mlops-run'><b>run</b> <code>{escape(self.run_id)}</code> "
+            f"{escape(self.name or '')} <i>{escape(self.status)}</i> {metrics}</div>"
+        )
+
+
+def run_fields(
+    *, experiment_id: str, name: str | None, kind: str, parent_run_id: str | None, **source: Any
+) -> dict[str, Any]:
+    """The columns of a new run row."""
+    from mlops_jupyter.config import current_user
+
+    now = time.time()
+    return {
+        "experiment_id": experiment_id,
+        "name": name,
+        "kind": kind,
+        "status": "running",
+        "parent_run_id": parent_run_id,
+        "start_time": now,
+        "heartbeat": now,
+        "user": current_user(),
+        "host": _HOST,
+        "pid": os.getpid(),
+        **source,
+    }
