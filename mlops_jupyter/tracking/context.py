@@ -26,7 +26,10 @@ HEARTBEAT_TIMEOUT = 30.0  # a running run silent this long is read as killed
 DEFAULT_EXPERIMENT = "Default"
 
 _lock = threading.RLock()
-_live: dict[str, Run] = {}
+RUN_ID_ENV = "MLOPS_JUPYTER_RUN_ID"  # set by the papermill engine in the kernel it starts
+
+_live: dict[str, Run] = {}  # runs this process created and must end
+_attached: dict[str, Run] = {}  # runs of other processes this one logs into (flushed, not ended)
 _session_run: Run | None = None
 _experiment: str | None = None
 _worker: threading.Thread | None = None
@@ -65,10 +68,44 @@ def current_run() -> Run:
     return _session_run or session_run()
 
 
+def attach_run(run_id: str, store: Store | None = None) -> Run:
+    """A handle on a run created by another process (e.g. the papermill engine's notebook run).
+
+    The handle logs into the existing row; the creating process stays in charge of ending it,
+    so it is not registered for the end-at-exit sweep.
+    """
+    store = store or get_store()
+    row = store.runs.get_run_row(run_id)
+    if row is None:
+        raise LookupError(f"cannot attach to run {run_id!r}: no such run in {store.location.db_url}")
+    run = Run(
+        store,
+        run_id,
+        name=row["name"],
+        experiment=row["experiment"],
+        kind=row["kind"],
+        parent_run_id=row["parent_run_id"],
+        attempt=row["attempt"],
+    )
+    run.start_time = row["start_time"]
+    run.owned = False
+    _ensure_worker()
+    with _lock:
+        _attached[run_id] = run
+    return run
+
+
 def session_run() -> Run:
-    """The process's implicit run (the parent of cell runs in a notebook)."""
+    """The process's implicit run (the parent of cell runs in a notebook).
+
+    When ``MLOPS_JUPYTER_RUN_ID`` is set (a kernel started by the papermill engine), the session
+    run is that existing notebook run instead of a new one.
+    """
     global _session_run
     with _lock:
+        attached_id = os.environ.get(RUN_ID_ENV)
+        if attached_id and (_session_run is None or _session_run.run_id != attached_id):
+            _session_run = attach_run(attached_id)
         if _session_run is None or _session_run.status != "running":
             from mlops_jupyter.tracking.source import in_notebook, notebook_path, script_path
 
@@ -136,6 +173,7 @@ def forget(run: Run) -> None:
     """Called when a run ends: drop it from the live set and from this thread's stack."""
     with _lock:
         _live.pop(run.run_id, None)
+        _attached.pop(run.run_id, None)
     stack = _thread.stack
     if run in stack:
         stack.remove(run)
@@ -167,7 +205,8 @@ def _work_loop() -> None:
         time.sleep(FLUSH_INTERVAL)
         with _lock:
             runs = list(_live.values())
-        for run in runs:
+            attached = list(_attached.values())
+        for run in runs + attached:
             try:
                 run.flush()
             except Exception:
@@ -219,6 +258,7 @@ def reset() -> None:
         except Exception:
             pass
     _thread.stack.clear()
+    _attached.clear()
     _session_run = None
     _experiment = None
 
@@ -233,5 +273,10 @@ def _end_runs_at_exit() -> None:
     for run in runs:
         try:
             run.end("finished")
+        except Exception:
+            pass
+    for run in list(_attached.values()):
+        try:
+            run.flush()
         except Exception:
             pass

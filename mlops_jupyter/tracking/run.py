@@ -59,6 +59,7 @@ class Run:
         self._next_step: dict[str, int] = {}
         self.latest_metrics: dict[str, float] = {}  # for live views
         self.listeners: list[Any] = []  # callables(run) notified after each flush
+        self.owned = True  # False for a run attached from another process: flushed, never ended here
 
     # -- logging ------------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
