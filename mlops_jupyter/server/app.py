@@ -1,0 +1,173 @@
+"""The ExtensionApp that jupyter_server loads, and the base class of every REST handler.
+
+Adding REST end points: create ``mlops_jupyter/server/handlers_<noun>.py`` defining
+
+    handlers = [(r"runs", RunsHandler), (r"runs/(?P<run_id>[^/]+)", RunHandler)]
+
+with paths relative to ``/mlops/api/v1`` (no leading slash) and handler classes derived from
+:class:`MlopsAPIHandler`. Every such module is found and mounted at start-up, in name order;
+nothing else needs editing. A module can also be listed in
+``c.MlopsExtensionApp.handler_modules`` (or ``--MlopsExtensionApp.handler_modules``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from jupyter_server.utils import url_path_join
+from traitlets import List, Unicode
+
+from mlops_jupyter.server import EXTENSION_NAME
+
+if TYPE_CHECKING:
+    from mlops_jupyter.config import StoreLocation
+    from mlops_jupyter.store import Store
+
+#: Generation of the REST API; part of every path.
+API_VERSION = "v1"
+#: Path of the REST API below the server's base URL.
+API_BASE = f"/mlops/api/{API_VERSION}"
+
+_HANDLER_MODULE = re.compile(r"^handlers_[a-z0-9_]+$")
+
+
+def api_path(path: str) -> str:
+    """Absolute route (without base_url) for a handler path relative to :data:`API_BASE`."""
+    path = path.lstrip("/")
+    return url_path_join(API_BASE, path) if path else API_BASE
+
+
+def discover_handler_modules() -> list[str]:
+    """Names of the ``mlops_jupyter.server.handlers_*`` modules, sorted."""
+    here = Path(__file__).parent
+    return sorted(
+        f"{__package__}.{info.name}"
+        for info in pkgutil.iter_modules([str(here)])
+        if _HANDLER_MODULE.match(info.name)
+    )
+
+
+def collect_handlers(module_names: list[str]) -> list[tuple[str, type, dict[str, Any]]]:
+    """Import each module and turn its ``handlers`` list into absolute tornado routes.
+
+    Entries may be ``(path, cls)`` or ``(path, cls, kwargs)``. A route defined twice is an
+    error, so two modules cannot silently shadow each other.
+    """
+    routes: list[tuple[str, type, dict[str, Any]]] = []
+    seen: dict[str, str] = {}
+    for name in module_names:
+        module = importlib.import_module(name)
+        entries = getattr(module, "handlers", None)
+        if entries is None:
+            raise RuntimeError(f"{name} defines no `handlers` list")
+        for entry in entries:
+            path, cls, *rest = entry
+            kwargs = dict(rest[0]) if rest else {}
+            route = api_path(path)
+            if route in seen:
+                raise RuntimeError(f"route {route} defined by both {seen[route]} and {name}")
+            seen[route] = name
+            routes.append((route, cls, kwargs))
+    return routes
+
+
+class MlopsAPIHandler(ExtensionHandlerMixin, APIHandler):
+    """Base of every mlops_jupyter REST handler.
+
+    An ``APIHandler``: answers JSON, and an unauthenticated request gets 403 rather than a
+    redirect to the login page. Decorate each verb with ``@tornado.web.authenticated``;
+    jupyter_server checks the XSRF token on every non-GET verb.
+    """
+
+    @property
+    def mlops_app(self) -> MlopsExtensionApp:
+        app = self.extensionapp
+        assert isinstance(app, MlopsExtensionApp)
+        return app
+
+    def get_store(self) -> Store:
+        """The store this server uses (found from the server's root dir, like the kernels)."""
+        return self.mlops_app.get_store()
+
+    @property
+    def acting_user(self) -> str:
+        """Name of the user jupyter_server authenticated (never a request field)."""
+        user = self.current_user
+        for attribute in ("username", "name"):
+            value = getattr(user, attribute, None)
+            if value:
+                return str(value)
+        return str(user) if user else "anonymous"
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        """Finish the request with ``data`` as JSON (``default=str`` for dates and ids)."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data, default=str))
+
+
+class MlopsExtensionApp(ExtensionApp):
+    """jupyter_server extension ``mlops_jupyter``: REST API for the MLOps sidebar."""
+
+    name = EXTENSION_NAME
+    description = "mlops_jupyter REST API for the JupyterLab MLOps sidebar"
+    load_other_extensions = True
+
+    handler_modules = List(
+        Unicode(),
+        default_value=[],
+        help="Extra modules with a `handlers` list, mounted after the handlers_* modules.",
+    ).tag(config=True)
+
+    store_root = Unicode(
+        "",
+        help=(
+            "Folder from which the store is discovered when MLOPS_JUPYTER_STORE is unset "
+            "(default: the server's root_dir, so the server finds the store its kernels use)."
+        ),
+    ).tag(config=True)
+
+    def initialize_settings(self) -> None:
+        self.settings["mlops_jupyter_api_base"] = API_BASE
+
+    def initialize_handlers(self) -> None:
+        modules = discover_handler_modules()
+        modules += [name for name in self.handler_modules if name not in modules]
+        routes = collect_handlers(modules)
+        self.handlers.extend(routes)
+        self.log.info(
+            "mlops_jupyter: %d REST routes under %s from %s",
+            len(routes),
+            API_BASE,
+            ", ".join(m.rsplit(".", 1)[-1] for m in modules),
+        )
+
+    # -- the store -------------------------------------------------------------------------
+
+    @property
+    def store_start_dir(self) -> str:
+        if self.store_root:
+            return self.store_root
+        root_dir = getattr(self.serverapp, "root_dir", None) if self.serverapp else None
+        return str(Path(root_dir).expanduser()) if root_dir else str(Path.cwd())
+
+    def store_location(self) -> StoreLocation:
+        from mlops_jupyter.config import resolve_store
+
+        return resolve_store(self.store_start_dir)
+
+    def get_store(self) -> Store:
+        from mlops_jupyter.store import get_store
+
+        return get_store(self.store_location())
+
+
+main = launch_new_instance = MlopsExtensionApp.launch_instance
