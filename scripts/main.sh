@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Set up, run the tutorial notebooks, then open JupyterLab on the same store.
+#
+#   bash scripts/main.sh [--no-lab] [JUPYTER LAB ARGS...]
+#
+# Every example_notebooks/*.ipynb runs in name order through papermill (with the `mlops`
+# engine when it is installed, so each becomes a recorded notebook run) into
+# example_notebooks/output/, on the embedded store: $MLOPS_JUPYTER_STORE, default .mlops/ at
+# the repository root. Then `jupyter lab` starts with the remaining arguments; --no-lab stops
+# after the notebooks.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+START_LAB=1
+LAB_ARGS=()
+for arg in "$@"; do
+  if [[ "$arg" == "--no-lab" ]]; then
+    START_LAB=0
+  else
+    LAB_ARGS+=("$arg")
+  fi
+done
+
+bash scripts/setup.sh
+export VIRTUAL_ENV="$REPO/.venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+export MLOPS_JUPYTER_STORE="${MLOPS_JUPYTER_STORE:-$REPO/.mlops}"
+
+printf '==> Example notebooks (store: %s)\n' "$MLOPS_JUPYTER_STORE"
+shopt -s nullglob
+notebooks=(example_notebooks/*.ipynb)
+shopt -u nullglob
+if ((${#notebooks[@]} == 0)); then
+  printf '    no notebooks in example_notebooks/ yet\n'
+else
+  mkdir -p example_notebooks/output
+  ENGINE_ARGS=()
+  if python -c 'from papermill.engines import papermill_engines as e; e.get_engine("mlops")' 2>/dev/null; then
+    ENGINE_ARGS=(--engine mlops)
+  fi
+  for nb in "${notebooks[@]}"; do
+    out="example_notebooks/output/$(basename "$nb")"
+    printf '    %s -> %s\n' "$nb" "$out"
+    t=$SECONDS
+    if ! papermill "$nb" "$out" --cwd example_notebooks -k python3 "${ENGINE_ARGS[@]}" \
+      --log-level WARNING; then
+      printf 'main.sh: FAILED: %s (see %s for the error cell)\n' "$nb" "$out" >&2
+      exit 1
+    fi
+    printf '      done in %ss\n' "$((SECONDS - t))"
+  done
+fi
+
+if ((START_LAB == 0)); then
+  printf '==> --no-lab: not starting JupyterLab\n'
+  exit 0
+fi
+if [[ "$(id -u)" == 0 ]] && [[ ! " ${LAB_ARGS[*]} " =~ " --allow-root " ]]; then
+  LAB_ARGS+=(--allow-root)
+fi
+printf '==> jupyter lab %s\n' "${LAB_ARGS[*]}"
+exec jupyter lab "${LAB_ARGS[@]}"

@@ -1,0 +1,47 @@
+"""The MLOps sidebar in a real JupyterLab, in real Chromium."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .lab import SIDEBAR_ID, LabServer
+
+pytestmark = pytest.mark.browser
+
+TAB = f'.jp-SideBar li.lm-TabBar-tab[data-id="{SIDEBAR_ID}"]'
+
+
+def test_sidebar_shows_server_version(
+    lab_page: Any, lab_server: LabServer, screenshot: Any, page_errors: list[str]
+) -> None:
+    expected = lab_server.get_json("mlops/api/v1/version")
+
+    tab = lab_page.locator(TAB)
+    tab.wait_for(state="visible")
+    assert tab.get_attribute("title") == "MLOps"  # the tab's tooltip is the title caption
+    tab.click()
+
+    panel = lab_page.locator(f"#{SIDEBAR_ID}")
+    panel.wait_for(state="visible")
+    status = panel.locator(".jp-mlops-ServerStatus-body")
+    status.wait_for(state="visible")
+    lab_page.wait_for_function(
+        "el => el.dataset.status !== 'loading'",
+        arg=status.element_handle(),
+        timeout=30_000,
+    )
+    assert status.get_attribute("data-status") == "ok", status.inner_text()
+    version = panel.locator(".jp-mlops-ServerVersion")
+    assert version.inner_text().strip() == f"mlops_jupyter {expected['version']}"
+    assert "v1" in status.inner_text()
+    screenshot("sidebar-open")
+
+    # no error notification was raised by the sidebar
+    assert lab_page.locator(".jp-toast-message:has-text('MLOps sidebar')").count() == 0
+    assert not [e for e in page_errors if "mlops" in e.lower()], page_errors
+
+    # clicking the tab again collapses the sidebar
+    tab.click()
+    panel.wait_for(state="hidden")
