@@ -47,7 +47,9 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
-def emit(records: list[dict[str, Any]], output_format: str, columns: list[str] | None = None) -> None:
+def emit(
+    records: list[dict[str, Any]], output_format: str, columns: list[str] | None = None
+) -> None:
     """Print records as a table, CSV or a JSON list of objects."""
     if output_format == "json":
         click.echo(json.dumps(records, indent=2, default=str, allow_nan=True))
@@ -60,7 +62,9 @@ def emit(records: list[dict[str, Any]], output_format: str, columns: list[str] |
     elif frame.empty:
         click.echo("(nothing)")
     else:
-        with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
+        with pd.option_context(
+            "display.max_columns", None, "display.width", 200, "display.max_colwidth", 40
+        ):
             click.echo(frame.to_string(index=False))
 
 

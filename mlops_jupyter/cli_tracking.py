@@ -29,13 +29,20 @@ def runs_group() -> None:
 
 @runs_group.command("ls")
 @click.option("--experiment", "-e", help="Only runs of this experiment.")
-@click.option("--filter", "-f", "filter_", help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\"")
+@click.option(
+    "--filter", "-f", "filter_", help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\""
+)
 @click.option("--order-by", "-o", help='e.g. "metrics.acc desc, start_time"')
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
 @FORMAT_OPTION
 def runs_ls(
-    experiment: str | None, filter_: str | None, order_by: str | None, limit: int, offset: int, output_format: str
+    experiment: str | None,
+    filter_: str | None,
+    order_by: str | None,
+    limit: int,
+    offset: int,
+    output_format: str,
 ) -> None:
     """List runs, newest first unless --order-by says otherwise.
 
@@ -46,7 +53,9 @@ def runs_ls(
     """
     from mlops_jupyter.tracking.query import runs
 
-    frame = runs(experiment=experiment, filter=filter_, order_by=order_by, limit=limit, offset=offset)
+    frame = runs(
+        experiment=experiment, filter=filter_, order_by=order_by, limit=limit, offset=offset
+    )
     records = []
     for record in frame.to_dict(orient="records"):
         clean = {}
@@ -81,7 +90,17 @@ def runs_show(run_id: str, output_format: str) -> None:
         click.echo(json.dumps(view, indent=2, default=str))
         return
     click.echo(f"run {view['run_id']}  {view['name'] or ''}")
-    for key in ("experiment", "kind", "status", "attempt", "parent_run_id", "start_time", "end_time", "duration_s", "user"):
+    for key in (
+        "experiment",
+        "kind",
+        "status",
+        "attempt",
+        "parent_run_id",
+        "start_time",
+        "end_time",
+        "duration_s",
+        "user",
+    ):
         click.echo(f"  {key:<14}{view[key]}")
     for section in ("params", "metrics", "tags"):
         if view[section]:
@@ -90,11 +109,15 @@ def runs_show(run_id: str, output_format: str) -> None:
                 click.echo(f"  {key:<24}{value!r}")
     for role in ("inputs", "outputs"):
         for item in view[role]:
-            click.echo(f"{role[:-1]}: {item.get('uri') or item['node_id']}  {str(item.get('fingerprint') or '')[:16]}")
+            click.echo(
+                f"{role[:-1]}: {item.get('uri') or item['node_id']}  {str(item.get('fingerprint') or '')[:16]}"
+            )
     if view["artifacts"]:
         click.echo("artifacts:")
         for artifact in view["artifacts"]:
-            click.echo(f"  {artifact['name']:<30}{artifact['size']:>12} B  {artifact['digest'][:16]}")
+            click.echo(
+                f"  {artifact['name']:<30}{artifact['size']:>12} B  {artifact['digest'][:16]}"
+            )
     if view["error"]:
         click.echo("error:\n" + view["error"])
 
@@ -132,7 +155,11 @@ def store_migrate() -> None:
     from mlops_jupyter.store.database import Database
 
     before, after = Database(resolve_store()).migrate()
-    click.echo(f"schema {before or '(empty)'} -> {after}" if before != after else f"schema already at {after}")
+    click.echo(
+        f"schema {before or '(empty)'} -> {after}"
+        if before != after
+        else f"schema already at {after}"
+    )
 
 
 @click.command("gc")

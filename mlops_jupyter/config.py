@@ -80,9 +80,7 @@ def _location_for_url(url: str, origin: str) -> StoreLocation:
         if scheme == "sqlite":
             db_path = Path(url.split(":///", 1)[1]) if ":///" in url else None
             if db_path is None or str(db_path) in ("", ":memory:"):
-                raise StoreConfigError(
-                    f"{url!r} has no file path; the embedded store needs a file"
-                )
+                raise StoreConfigError(f"{url!r} has no file path; the embedded store needs a file")
             artifacts = str(db_path.expanduser().resolve().parent / "artifacts")
         else:
             store_dir, _ = _default_store_dir(Path.cwd())

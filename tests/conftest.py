@@ -20,7 +20,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _postgres_up() -> bool:
-    return subprocess.run(["pg_isready", "-h", PG_HOST, "-p", str(PG_PORT)], capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["pg_isready", "-h", PG_HOST, "-p", str(PG_PORT)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def ensure_postgres() -> None:

@@ -143,7 +143,9 @@ class Database:
                 try:
                     yield conn
                 finally:
-                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                    conn.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                    )
                     conn.commit()
 
     def migrate(self) -> tuple[str | None, str]:

@@ -48,7 +48,16 @@ NAMESPACES = {
     "tags": "tags",
     "tag": "tags",
 }
-COMPARISONS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+COMPARISONS = {
+    "=": "=",
+    "==": "=",
+    "!=": "!=",
+    "<>": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+}
 KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null", "true", "false"}
 
 
@@ -315,10 +324,14 @@ def parse_order_by(order_by: str | list[str] | tuple[str, ...] | None) -> list[O
     for item in items:
         words = item.strip().split()
         if not words or len(words) > 2:
-            raise FilterError(f"malformed order_by item {item.strip()!r}: expected 'FIELD [asc|desc]'")
+            raise FilterError(
+                f"malformed order_by item {item.strip()!r}: expected 'FIELD [asc|desc]'"
+            )
         direction = words[1].lower() if len(words) == 2 else "asc"
         if direction not in ("asc", "desc"):
-            raise FilterError(f"malformed order_by item {item.strip()!r}: expected asc or desc, found {words[1]!r}")
+            raise FilterError(
+                f"malformed order_by item {item.strip()!r}: expected asc or desc, found {words[1]!r}"
+            )
         keys.append(OrderKey(parse_field(words[0], item, 0), direction == "desc"))
     return keys
 
@@ -339,6 +352,8 @@ def parse_time(value: Any) -> float:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not (
-        isinstance(value, float) and math.isnan(value)
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and not (isinstance(value, float) and math.isnan(value))
     )

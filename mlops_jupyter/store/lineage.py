@@ -122,8 +122,14 @@ class LineageStore:
         with self.db.read() as conn:
             rows = conn.execute(
                 select(
-                    runs.c.run_id, runs.c.name, runs.c.kind, runs.c.status, runs.c.start_time,
-                    runs.c.notebook_path, runs.c.cell_id, runs.c.parent_run_id,
+                    runs.c.run_id,
+                    runs.c.name,
+                    runs.c.kind,
+                    runs.c.status,
+                    runs.c.start_time,
+                    runs.c.notebook_path,
+                    runs.c.cell_id,
+                    runs.c.parent_run_id,
                 ).where(runs.c.run_id.in_(list(run_ids)))
             ).mappings()
             return {row["run_id"]: dict(row) for row in rows}

@@ -1,16 +1,32 @@
 """SQL for run searches: compiles a parsed filter and order-by into one SELECT over runs.
 
-Metric, param and tag predicates become ``run_id IN (subquery)`` on indexed key/value columns;
-ordering by a metric or param joins its row for that key, so "top 50 by metrics.acc" walks the
-(key, value) index and stops after 50 rows.
+Each metric, param or tag predicate is a semi-join on an indexed (key, value) table. Its SQL
+form is chosen per predicate: a *selective* predicate (few matching rows, found by a bounded
+probe) becomes ``run_id IN (subquery)`` so the database can start from those few rows; a broad
+one becomes a correlated ``EXISTS`` checked on the primary key while walking the ORDER BY
+index, so "top 50 by metrics.acc" stops after about 50 rows instead of sorting everything.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, false, func, not_, or_, select, true
+from sqlalchemy import (
+    Float,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.sql import ColumnElement, Select
 
 from mlops_jupyter.store.filters import (
@@ -38,6 +54,11 @@ _OPS = {
 }
 _TIME_ATTRIBUTES = {"start_time", "end_time"}
 _NUMERIC_ATTRIBUTES = {"start_time", "end_time", "duration_s", "attempt"}
+_NOT_NULL_ATTRIBUTES = {"run_id", "kind", "status", "start_time", "attempt", "experiment"}
+_VALUE_TABLES = {"metrics": latest_metrics, "params": params, "tags": tags}
+SELECTIVE_ROWS = 2_000  # a predicate matching fewer rows than this drives the query
+
+Probe = Callable[[Any], bool]  # is this semi-join subquery selective?
 
 
 def duration_column() -> ColumnElement[Any]:
@@ -52,167 +73,186 @@ def _attribute_column(name: str) -> ColumnElement[Any]:
     return runs.c[name]
 
 
-def _param_value_column(value: Any) -> ColumnElement[Any]:
-    return params.c.num if is_number(value) or isinstance(value, bool) else params.c.text
+def _value_column(field: Field, value: Any) -> Any:
+    table = _VALUE_TABLES[field.namespace]
+    if field.namespace == "params":
+        numeric = is_number(value) or isinstance(value, bool)
+        return params.c.num if numeric else params.c.text
+    return table.c.value
 
 
-def _param_literal(value: Any) -> Any:
-    if isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def _run_ids_where(field: Field, condition_for: Any) -> ColumnElement[bool]:
-    """runs.run_id IN (rows of the field's table with this key meeting the condition)."""
-    if field.namespace == "metrics":
-        table, column = latest_metrics, latest_metrics.c.value
-    elif field.namespace == "params":
-        table, column = params, None
-    else:
-        table, column = tags, tags.c.value
-    condition = condition_for(table if column is None else column)
-    subquery = select(table.c.run_id).where(table.c.key == field.key, condition)
-    return runs.c.run_id.in_(subquery)
-
-
-def _check_metric_value(field: Field, value: Any) -> None:
-    if field.namespace == "metrics" and not is_number(value):
+def _check_number(field: Field, value: Any) -> None:
+    if not is_number(value):
         raise FilterError(f"{field} holds numbers; compare it with a number, not {value!r}")
 
 
-def _value_condition(field: Field, op: str, value: Any) -> ColumnElement[bool]:
-    if field.namespace == "attribute":
-        column = _attribute_column(field.key)
-        if field.key in _TIME_ATTRIBUTES:
-            value = parse_time(value)
-        elif field.key in _NUMERIC_ATTRIBUTES and not is_number(value):
-            raise FilterError(f"{field} holds numbers; compare it with a number, not {value!r}")
-        condition = _OPS[op](column, value)
-        return condition if field.key != "experiment" else _experiment_condition(condition)
-    _check_metric_value(field, value)
-    if field.namespace == "params":
-        return _run_ids_where(
-            field, lambda table: _OPS[op](_param_value_column(value), _param_literal(value))
-        )
-    if field.namespace == "tags" and is_number(value) and op not in ("=", "!="):
-        return _run_ids_where(field, lambda column: _OPS[op](cast(column, Float), value))
-    literal_value = str(value) if field.namespace == "tags" else value
-    return _run_ids_where(field, lambda column: _OPS[op](column, literal_value))
+class _Compiler:
+    """Turns a filter tree into a SQL condition on ``runs``."""
+
+    def __init__(self, probe: Probe | None) -> None:
+        self.probe = probe
+
+    def semi_join(self, field: Field, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        """Runs having a row of the field's table with this key meeting ``condition``."""
+        table = _VALUE_TABLES[field.namespace]
+        matching = select(table.c.run_id).where(table.c.key == field.key, condition)
+        if self.probe is not None and self.probe(matching):
+            return runs.c.run_id.in_(matching)
+        return exists(matching.where(table.c.run_id == runs.c.run_id))
+
+    def compare(self, field: Field, op: str, value: Any) -> ColumnElement[bool]:
+        if field.namespace == "attribute":
+            if field.key in _TIME_ATTRIBUTES:
+                value = parse_time(value)
+            elif field.key in _NUMERIC_ATTRIBUTES:
+                _check_number(field, value)
+            condition = _OPS[op](_attribute_column(field.key), value)
+            return _experiment_condition(condition) if field.key == "experiment" else condition
+        if field.namespace == "metrics":
+            _check_number(field, value)
+        if field.namespace == "tags":
+            if is_number(value) and op not in ("=", "!="):
+                return self.semi_join(field, _OPS[op](cast(tags.c.value, Float), value))
+            value = str(value)
+        if isinstance(value, bool):
+            value = float(value)
+        return self.semi_join(field, _OPS[op](_value_column(field, value), value))
+
+    def in_list(self, node: InList) -> ColumnElement[bool]:
+        items = [self.compare(node.field, "=", value) for value in node.values if value is not None]
+        condition = or_(*items) if items else false()
+        if any(value is None for value in node.values):
+            condition = or_(condition, self.is_null(IsNull(node.field, negated=False)))
+        return not_(condition) if node.negated else condition
+
+    def like(self, node: Like) -> ColumnElement[bool]:
+        def matcher(column: Any) -> ColumnElement[bool]:
+            return (
+                column.ilike(node.pattern) if node.case_insensitive else column.like(node.pattern)
+            )
+
+        field = node.field
+        if field.namespace == "metrics":
+            raise FilterError(f"{field} holds numbers; 'like' works on text fields")
+        if field.namespace == "attribute":
+            condition = matcher(_attribute_column(field.key))
+            if field.key == "experiment":
+                condition = _experiment_condition(condition)
+        else:
+            column = params.c.text if field.namespace == "params" else tags.c.value
+            condition = self.semi_join(field, matcher(column))
+        return not_(condition) if node.negated else condition
+
+    def is_null(self, node: IsNull) -> ColumnElement[bool]:
+        field = node.field
+        condition: ColumnElement[bool]
+        if field.namespace == "attribute":
+            condition = _attribute_column(field.key).is_(None)
+        else:
+            condition = not_(self.semi_join(field, true()))
+        return not_(condition) if node.negated else condition
+
+    def compile(self, tree: Any) -> ColumnElement[bool]:
+        if tree is None:
+            return true()
+        if isinstance(tree, BoolOp):
+            parts = [self.compile(item) for item in tree.items]
+            return and_(*parts) if tree.op == "and" else or_(*parts)
+        if isinstance(tree, Not):
+            return not_(self.compile(tree.item))
+        if isinstance(tree, Compare):
+            return self.compare(tree.field, tree.op, tree.value)
+        if isinstance(tree, InList):
+            return self.in_list(tree)
+        if isinstance(tree, Like):
+            return self.like(tree)
+        if isinstance(tree, IsNull):
+            return self.is_null(tree)
+        raise TypeError(f"not a filter node: {tree!r}")
 
 
 def _experiment_condition(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return runs.c.experiment_id.in_(select(experiments.c.experiment_id).where(condition))
 
 
-def _in_condition(node: InList) -> ColumnElement[bool]:
-    items = [_value_condition(node.field, "=", value) for value in node.values if value is not None]
-    condition = or_(*items) if items else false()
-    if any(value is None for value in node.values):
-        condition = or_(condition, _null_condition(IsNull(node.field, negated=False)))
-    return not_(condition) if node.negated else condition
-
-
-def _like_condition(node: Like) -> ColumnElement[bool]:
-    def matcher(column: Any) -> ColumnElement[bool]:
-        return column.ilike(node.pattern) if node.case_insensitive else column.like(node.pattern)
-
-    field = node.field
-    if field.namespace == "attribute":
-        condition = matcher(_attribute_column(field.key))
-        if field.key == "experiment":
-            condition = _experiment_condition(condition)
-    elif field.namespace == "params":
-        condition = _run_ids_where(field, lambda table: matcher(params.c.text))
-    elif field.namespace == "tags":
-        condition = _run_ids_where(field, matcher)
-    else:
-        raise FilterError(f"{field} holds numbers; 'like' works on text fields")
-    return not_(condition) if node.negated else condition
-
-
-def _null_condition(node: IsNull) -> ColumnElement[bool]:
-    field = node.field
-    if field.namespace == "attribute":
-        column = _attribute_column(field.key)
-        condition = column.is_(None)
-    else:
-        condition = not_(_run_ids_where(field, lambda _column: true()))
-    return not_(condition) if node.negated else condition
-
-
-def compile_filter(tree: Any) -> ColumnElement[bool]:
+def compile_filter(tree: Any, probe: Probe | None = None) -> ColumnElement[bool]:
     """Translate a parsed filter tree into a SQL condition on ``runs``."""
-    if tree is None:
-        return true()
-    if isinstance(tree, BoolOp):
-        parts = [compile_filter(item) for item in tree.items]
-        return and_(*parts) if tree.op == "and" else or_(*parts)
-    if isinstance(tree, Not):
-        return not_(compile_filter(tree.item))
-    if isinstance(tree, Compare):
-        return _value_condition(tree.field, tree.op, tree.value)
-    if isinstance(tree, InList):
-        return _in_condition(tree)
-    if isinstance(tree, Like):
-        return _like_condition(tree)
-    if isinstance(tree, IsNull):
-        return _null_condition(tree)
-    raise TypeError(f"not a filter node: {tree!r}")
+    return _Compiler(probe).compile(tree)
 
 
-@dataclass
-class RunSearch:
-    """One page of a run search: run rows plus the total count when asked for."""
+def selectivity_probe(conn: Any) -> Probe | None:
+    """A probe counting up to SELECTIVE_ROWS matches (SQLite only; PostgreSQL plans semi-joins itself)."""
+    if conn.dialect.name != "sqlite":
+        return None
 
-    rows: list[dict[str, Any]]
-    total: int | None
+    def probe(matching: Select[Any]) -> bool:
+        bounded = select(literal(1)).select_from(matching.limit(SELECTIVE_ROWS).subquery())
+        return (
+            int(conn.execute(select(func.count()).select_from(bounded.subquery())).scalar() or 0)
+            < SELECTIVE_ROWS
+        )
+
+    return probe
 
 
+# -- ordering ----------------------------------------------------------------------------------
 def _directed(column: Any, descending: bool) -> Any:
     return column.desc() if descending else column.asc()
 
 
-def _value_table(namespace: str) -> Any:
-    return {"metrics": latest_metrics, "params": params, "tags": tags}[namespace]
+def _attribute_order(key: OrderKey) -> list[Any]:
+    column = _attribute_column(key.field.key)
+    if key.field.key in _NOT_NULL_ATTRIBUTES:
+        return [_directed(column, key.descending)]  # plain, so an index can serve it
+    return [column.is_(None), _directed(column, key.descending)]
 
 
-def _order_terms(column_of: Any, namespace: str, descending: bool) -> list[Any]:
+def _value_order(alias: Any, namespace: str, descending: bool) -> list[Any]:
     if namespace == "params":
         # numbers in numeric order first, then other values in text order
         return [
-            case((column_of.num.is_(None), 1), else_=0),
-            _directed(column_of.num, descending),
-            _directed(column_of.text, descending),
+            case((alias.c.num.is_(None), 1), else_=0),
+            _directed(alias.c.num, descending),
+            _directed(alias.c.text, descending),
         ]
-    return [_directed(column_of.value, descending)]
+    return [_directed(alias.c.value, descending)]
 
 
-def _ordered(query: Select[Any], keys: list[OrderKey], inner_first: bool) -> Select[Any]:
+def _ordered(query: Select[Any], keys: list[OrderKey], primary_inner: bool) -> Select[Any]:
     """Add ORDER BY terms; runs missing a value sort last in either direction.
 
-    With ``inner_first`` the first key's table is inner-joined, so only runs that have the value
-    are returned, in an order an index on (key, value) can produce without sorting everything.
+    With ``primary_inner`` the first key's table is inner-joined on rows holding a value, so
+    an index on (key, value) yields runs in order without sorting everything.
     """
     order: list[Any] = []
     for index, key in enumerate(keys):
         field = key.field
         if field.namespace == "attribute":
-            column = _attribute_column(field.key)
-            order += [column.is_(None), _directed(column, key.descending)]
+            order += _attribute_order(key)
             continue
-        alias = _value_table(field.namespace).alias(f"order_{index}")
+        alias = _VALUE_TABLES[field.namespace].alias(f"order_{index}")
         joined_on = and_(alias.c.run_id == runs.c.run_id, alias.c.key == field.key)
-        if index == 0 and inner_first:
-            query = query.join(alias, joined_on)
+        if index == 0 and primary_inner:
+            value = alias.c.num if field.namespace == "params" else alias.c.value
+            query = (
+                query.join(alias, joined_on)
+                if field.namespace == "params"
+                else query.join(alias, and_(joined_on, value.is_not(None)))
+            )
         else:
             query = query.outerjoin(alias, joined_on)
             order.append(alias.c.key.is_(None))
-        order += _order_terms(alias.c, field.namespace, key.descending)
+        order += _value_order(alias, field.namespace, key.descending)
     return query.order_by(*order, runs.c.run_id.desc())
 
 
-def _lacks(field: Field) -> ColumnElement[bool]:
-    return _null_condition(IsNull(field, negated=False))
+def _lacks_value(field: Field) -> ColumnElement[bool]:
+    """Runs the primary phase skipped: no row for the key (or, for metrics, a NaN value)."""
+    table = _VALUE_TABLES[field.namespace]
+    held = select(table.c.run_id).where(table.c.run_id == runs.c.run_id, table.c.key == field.key)
+    if field.namespace != "params":
+        held = held.where(table.c.value.is_not(None))
+    return not_(exists(held))
 
 
 _RUN_COLUMNS = (
@@ -247,9 +287,11 @@ def _page(conn: Any, query: Select[Any], limit: int | None, offset: int) -> list
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+_BASE = runs.join(experiments, experiments.c.experiment_id == runs.c.experiment_id)
+
+
 def _count(conn: Any, condition: ColumnElement[bool]) -> int:
-    base = runs.join(experiments, experiments.c.experiment_id == runs.c.experiment_id)
-    return int(conn.execute(select(func.count()).select_from(base).where(condition)).scalar() or 0)
+    return int(conn.execute(select(func.count()).select_from(_BASE).where(condition)).scalar() or 0)
 
 
 def search_runs(
@@ -263,27 +305,28 @@ def search_runs(
     count_total: bool = False,
     extra_condition: ColumnElement[bool] | None = None,
 ) -> RunSearch:
-    condition = compile_filter(tree)
+    """One page of runs matching ``tree``, in ``order_keys`` order (default: newest first)."""
+    condition = compile_filter(tree, selectivity_probe(conn))
     if experiment is not None:
         condition = and_(condition, experiments.c.name == experiment)
     if extra_condition is not None:
         condition = and_(condition, extra_condition)
     keys = order_keys or [OrderKey(Field("attribute", "start_time"), True)]
-    base = runs.join(experiments, experiments.c.experiment_id == runs.c.experiment_id)
-    select_runs = select(*_RUN_COLUMNS).select_from(base)
+    select_runs = select(*_RUN_COLUMNS).select_from(_BASE).where(condition)
     total = _count(conn, condition) if count_total else None
     first = keys[0].field
     if first.namespace == "attribute":
-        rows = _page(conn, _ordered(select_runs.where(condition), keys, False), limit, offset)
-        return RunSearch(rows, total)
+        return RunSearch(_page(conn, _ordered(select_runs, keys, False), limit, offset), total)
     # Two phases keep the index walk: runs holding the first key's value, then the rest.
-    rows = _page(conn, _ordered(select_runs.where(condition), keys, True), limit, offset)
+    rows = _page(conn, _ordered(select_runs, keys, True), limit, offset)
     if limit is not None and len(rows) >= limit:
         return RunSearch(rows, total)
-    with_value = len(rows) + offset if rows or not offset else None
-    if with_value is None:
-        with_value = _count(conn, and_(condition, not_(_lacks(first))))
+    lacking = _lacks_value(first)
+    if rows or not offset:
+        with_value = len(rows) + offset  # phase one ran out, so this many runs hold a value
+    else:
+        with_value = _count(conn, and_(condition, not_(lacking)))
     rest_limit = None if limit is None else limit - len(rows)
-    rest = select_runs.where(condition, _lacks(first))
-    rows += _page(conn, _ordered(rest, keys[1:], False), rest_limit, max(0, offset - with_value))
+    rest = _ordered(select_runs.where(lacking), keys[1:], False)
+    rows += _page(conn, rest, rest_limit, max(0, offset - with_value))
     return RunSearch(rows, total)

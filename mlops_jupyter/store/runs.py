@@ -40,11 +40,9 @@ _RUN_INSERT_COLUMNS = [column.name for column in runs.columns]
 
 def dialect_insert(conn: Connection) -> Any:
     """The dialect's INSERT construct (it has ON CONFLICT on SQLite and PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def _stored_float(value: float) -> float | None:
@@ -84,9 +82,13 @@ def _finish_run(_conn: Connection) -> Any:
     )
 
 
-def upsert(conn: Connection, table: Any, keys: list[str], updated: list[str], where: Any = None) -> Any:
+def upsert(
+    conn: Connection, table: Any, keys: list[str], updated: list[str], where: Any = None
+) -> Any:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET updated (with bind parameters named as columns)."""
-    stmt = dialect_insert(conn)(table).values({column: bindparam(column) for column in keys + updated})
+    stmt = dialect_insert(conn)(table).values(
+        {column: bindparam(column) for column in keys + updated}
+    )
     return stmt.on_conflict_do_update(
         index_elements=keys, set_={column: stmt.excluded[column] for column in updated}, where=where
     )
@@ -104,7 +106,9 @@ def _upsert_latest_metric(conn: Connection) -> Any:
     excluded = dialect_insert(conn)(latest_metrics).excluded
     later = or_(
         excluded.step > latest_metrics.c.step,
-        and_(excluded.step == latest_metrics.c.step, excluded.timestamp >= latest_metrics.c.timestamp),
+        and_(
+            excluded.step == latest_metrics.c.step, excluded.timestamp >= latest_metrics.c.timestamp
+        ),
     )
     return upsert(conn, latest_metrics, ["run_id", "key"], ["value", "step", "timestamp"], later)
 
@@ -137,7 +141,9 @@ class CompiledStatements:
         if not rows:
             return
         sql, order = self._get(conn, build)
-        values: list[Any] = [tuple(row[k] for k in order) for row in rows] if order is not None else list(rows)
+        values: list[Any] = (
+            [tuple(row[k] for k in order) for row in rows] if order is not None else list(rows)
+        )
         conn.exec_driver_sql(sql, values if len(values) > 1 else values[0])
 
     def scalar(self, conn: Connection, build: Any, row: dict[str, Any]) -> Any:
@@ -162,7 +168,11 @@ def pack_metric_chunks(
         groups = {key: key_array == key for key in distinct}
     chunks, newest = [], []
     for key, selection in groups.items():
-        key_steps, key_values, key_stamps = all_steps[selection], all_values[selection], all_stamps[selection]
+        key_steps, key_values, key_stamps = (
+            all_steps[selection],
+            all_values[selection],
+            all_stamps[selection],
+        )
         chunks.append(
             {
                 "run_id": run_id,
@@ -210,7 +220,9 @@ class RunStore:
                 .on_conflict_do_nothing(index_elements=["name"])
             )
             return str(
-                conn.execute(select(experiments.c.experiment_id).where(experiments.c.name == name)).scalar()
+                conn.execute(
+                    select(experiments.c.experiment_id).where(experiments.c.name == name)
+                ).scalar()
             )
 
         self._experiment_ids[name] = self.db.transact(work)
@@ -249,9 +261,13 @@ class RunStore:
         if not environment_id:
             return None
         with self.db.read() as conn:
-            row = conn.execute(
-                select(environments).where(environments.c.environment_id == environment_id)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    select(environments).where(environments.c.environment_id == environment_id)
+                )
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         result = dict(row)
@@ -261,18 +277,24 @@ class RunStore:
     # -- runs ---------------------------------------------------------------------------------
     def create_run(self, fields: dict[str, Any]) -> tuple[str, int]:
         """Insert a run; returns (run_id, attempt), attempt counting earlier runs of the same source."""
+        run_id = str(fields.get("run_id") or new_id())
         row = {column: fields.get(column) for column in _RUN_INSERT_COLUMNS}
-        row["run_id"] = row["run_id"] or new_id()
+        row["run_id"] = run_id
 
         def work(conn: Connection) -> int:
-            row["attempt"] = int(self._sql.scalar(conn, _count_attempts, row) or 0) + 1
-            self._sql.execute(conn, _insert_run, [row])
-            return int(row["attempt"])
+            attempt = int(self._sql.scalar(conn, _count_attempts, row) or 0) + 1
+            self._sql.execute(conn, _insert_run, [{**row, "attempt": attempt}])
+            return attempt
 
-        return row["run_id"], self.db.transact(work)
+        return run_id, self.db.transact(work)
 
     def finish_run(
-        self, run_id: str, status: str, end_time: float, error: str | None, batch: ValueBatch = ((), NO_METRICS, ())
+        self,
+        run_id: str,
+        status: str,
+        end_time: float,
+        error: str | None,
+        batch: ValueBatch = ((), NO_METRICS, ()),
     ) -> None:
         """Write the last buffered values and the outcome in one transaction."""
         outcome = {"run_id": run_id, "status": status, "end_time": end_time, "error": error}
@@ -284,7 +306,9 @@ class RunStore:
         self.db.transact(work)
 
     def update_run(self, run_id: str, **fields: Any) -> None:
-        self.db.transact(lambda conn: conn.execute(update(runs).where(runs.c.run_id == run_id).values(**fields)))
+        self.db.transact(
+            lambda conn: conn.execute(update(runs).where(runs.c.run_id == run_id).values(**fields))
+        )
 
     def beat(self, run_ids: Sequence[str], now: float) -> None:
         if run_ids:
@@ -299,7 +323,9 @@ class RunStore:
     def running_runs(self) -> list[dict[str, Any]]:
         with self.db.read() as conn:
             rows = conn.execute(
-                select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat).where(runs.c.status == "running")
+                select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat).where(
+                    runs.c.status == "running"
+                )
             ).mappings()
             return [dict(row) for row in rows]
 
@@ -310,7 +336,9 @@ class RunStore:
             lambda conn: conn.execute(
                 update(runs)
                 .where(runs.c.run_id.in_(list(run_ids)), runs.c.status == "running")
-                .values(status="killed", end_time=func.coalesce(runs.c.heartbeat, runs.c.start_time))
+                .values(
+                    status="killed", end_time=func.coalesce(runs.c.heartbeat, runs.c.start_time)
+                )
             )
         )
 
@@ -332,14 +360,18 @@ class RunStore:
             return []
         with self.db.read() as conn:
             return list(
-                conn.execute(select(runs.c.run_id).where(runs.c.run_id.like(f"{prefix}%")).limit(limit)).scalars()
+                conn.execute(
+                    select(runs.c.run_id).where(runs.c.run_id.like(f"{prefix}%")).limit(limit)
+                ).scalars()
             )
 
     def child_run_ids(self, run_id: str) -> list[str]:
         with self.db.read() as conn:
             return list(
                 conn.execute(
-                    select(runs.c.run_id).where(runs.c.parent_run_id == run_id).order_by(runs.c.start_time)
+                    select(runs.c.run_id)
+                    .where(runs.c.parent_run_id == run_id)
+                    .order_by(runs.c.start_time)
                 ).scalars()
             )
 
@@ -353,7 +385,9 @@ class RunStore:
     ) -> None:
         """Write buffered params, metrics and tags of one run in one transaction."""
         if param_rows or metric_columns[0] or tag_rows:
-            self.db.transact(lambda conn: self._write_values(conn, run_id, param_rows, metric_columns, tag_rows))
+            self.db.transact(
+                lambda conn: self._write_values(conn, run_id, param_rows, metric_columns, tag_rows)
+            )
 
     def _write_values(
         self,
@@ -368,7 +402,10 @@ class RunStore:
             self._sql.execute(
                 conn,
                 _upsert_param,
-                [{"run_id": run_id, "key": k, "value": v, "num": n, "text": t} for k, v, n, t in latest_params.values()],
+                [
+                    {"run_id": run_id, "key": k, "value": v, "num": n, "text": t}
+                    for k, v, n, t in latest_params.values()
+                ],
             )
         if metric_columns[0]:
             chunks, newest = pack_metric_chunks(run_id, metric_columns)
@@ -376,7 +413,9 @@ class RunStore:
             self._sql.execute(conn, _upsert_latest_metric, newest)
         if tag_rows:
             self._sql.execute(
-                conn, _upsert_tag, [{"run_id": run_id, "key": k, "value": v} for k, v in dict(tag_rows).items()]
+                conn,
+                _upsert_tag,
+                [{"run_id": run_id, "key": k, "value": v} for k, v in dict(tag_rows).items()],
             )
 
     def run_values(self, run_ids: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -388,13 +427,15 @@ class RunStore:
             for start in range(0, len(run_ids), 900):
                 chunk = list(run_ids[start : start + 900])
                 for run_id, key, value in conn.execute(
-                    select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(chunk))
+                    select(params.c.run_id, params.c.key, params.c.value).where(
+                        params.c.run_id.in_(chunk)
+                    )
                 ):
                     result[run_id]["params"][key] = json.loads(value)
                 for run_id, key, value in conn.execute(
-                    select(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value).where(
-                        latest_metrics.c.run_id.in_(chunk)
-                    )
+                    select(
+                        latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value
+                    ).where(latest_metrics.c.run_id.in_(chunk))
                 ):
                     result[run_id]["metrics"][key] = loaded_float(value)
                 for run_id, key, value in conn.execute(
@@ -403,16 +444,20 @@ class RunStore:
                     result[run_id]["tags"][key] = value
         return result
 
-    def metric_history(self, run_id: str, key: str | None = None) -> dict[str, dict[str, np.ndarray]]:
+    def metric_history(
+        self, run_id: str, key: str | None = None
+    ) -> dict[str, dict[str, np.ndarray]]:
         """Every point of a run's metrics: {key: {"step", "value", "timestamp"} arrays}, in step order."""
-        query = select(metrics.c.key, metrics.c.steps, metrics.c["values"], metrics.c.timestamps).where(
-            metrics.c.run_id == run_id
-        )
+        query = select(
+            metrics.c.key, metrics.c.steps, metrics.c["values"], metrics.c.timestamps
+        ).where(metrics.c.run_id == run_id)
         if key is not None:
             query = query.where(metrics.c.key == key)
         parts: dict[str, list[tuple[bytes, bytes, bytes]]] = {}
         with self.db.read() as conn:
-            for chunk_key, steps, values, stamps in conn.execute(query.order_by(metrics.c.chunk_id)):
+            for chunk_key, steps, values, stamps in conn.execute(
+                query.order_by(metrics.c.chunk_id)
+            ):
                 parts.setdefault(chunk_key, []).append((steps, values, stamps))
         history = {}
         for chunk_key, chunks in parts.items():
@@ -420,11 +465,17 @@ class RunStore:
             values = np.concatenate([np.frombuffer(c[1], dtype="<f8") for c in chunks])
             stamps = np.concatenate([np.frombuffer(c[2], dtype="<f8") for c in chunks])
             order = np.lexsort((stamps, steps))  # by step, then time
-            history[chunk_key] = {"step": steps[order], "value": values[order], "timestamp": stamps[order]}
+            history[chunk_key] = {
+                "step": steps[order],
+                "value": values[order],
+                "timestamp": stamps[order],
+            }
         return history
 
     # -- artifact records -------------------------------------------------------------------
-    def add_artifact(self, run_id: str, name: str, digest: str, size: int, media_type: str | None) -> None:
+    def add_artifact(
+        self, run_id: str, name: str, digest: str, size: int, media_type: str | None
+    ) -> None:
         row = {
             "run_id": run_id,
             "name": name,
@@ -435,7 +486,13 @@ class RunStore:
         }
         self.db.transact(
             lambda conn: conn.execute(
-                upsert(conn, artifacts, ["run_id", "name"], ["digest", "size", "media_type", "created_at"]), row
+                upsert(
+                    conn,
+                    artifacts,
+                    ["run_id", "name"],
+                    ["digest", "size", "media_type", "created_at"],
+                ),
+                row,
             )
         )
 
@@ -449,6 +506,32 @@ class RunStore:
     def artifact_digests(self) -> set[str]:
         with self.db.read() as conn:
             return set(conn.execute(select(artifacts.c.digest).distinct()).scalars())
+
+    # -- bulk import ----------------------------------------------------------------------------
+    def import_runs(
+        self,
+        run_rows: Sequence[dict[str, Any]],
+        param_rows: Sequence[dict[str, Any]] = (),
+        latest_rows: Sequence[dict[str, Any]] = (),
+        tag_rows: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Insert finished runs with their values in one transaction (imports, benchmarks).
+
+        Run rows need experiment_id, kind, status, start_time; params rows run_id/key/value/num/text;
+        latest rows run_id/key/value/step/timestamp; tag rows run_id/key/value.
+        """
+        runs_full = [
+            {**{column: None for column in _RUN_INSERT_COLUMNS}, "attempt": 1, **row}
+            for row in run_rows
+        ]
+
+        def work(conn: Connection) -> None:
+            self._sql.execute(conn, _insert_run, runs_full)
+            self._sql.execute(conn, _upsert_param, param_rows)
+            self._sql.execute(conn, _upsert_latest_metric, latest_rows)
+            self._sql.execute(conn, _upsert_tag, tag_rows)
+
+        self.db.transact(work)
 
     # -- maintenance --------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -29,7 +29,7 @@ def object_bytes(obj: Any) -> tuple[bytes, str, str]:
         buffer = io.BytesIO()
         obj.savefig(buffer, format="png", bbox_inches="tight")
         return buffer.getvalue(), "figure.png", "image/png"
-    if module.startswith("sklearn") or hasattr(obj, "get_params") and hasattr(obj, "fit"):
+    if module.startswith("sklearn") or (hasattr(obj, "get_params") and hasattr(obj, "fit")):
         import skops.io
 
         return skops.io.dumps(obj), "model.skops", "application/x-skops"

@@ -10,6 +10,7 @@ heartbeat of live runs, so a run whose process died reads as ``killed`` later.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import threading
@@ -77,7 +78,9 @@ def attach_run(run_id: str, store: Store | None = None) -> Run:
     store = store or get_store()
     row = store.runs.get_run_row(run_id)
     if row is None:
-        raise LookupError(f"cannot attach to run {run_id!r}: no such run in {store.location.db_url}")
+        raise LookupError(
+            f"cannot attach to run {run_id!r}: no such run in {store.location.db_url}"
+        )
     run = Run(
         store,
         run_id,
@@ -183,7 +186,11 @@ def parent_for_new_run() -> str | None:
     stack = _thread.stack
     if stack:
         return stack[-1].run_id
-    return _session_run.run_id if _session_run is not None and _session_run.status == "running" else None
+    return (
+        _session_run.run_id
+        if _session_run is not None and _session_run.status == "running"
+        else None
+    )
 
 
 # -- background flusher and heartbeat ----------------------------------------------------------
@@ -207,20 +214,17 @@ def _work_loop() -> None:
             runs = list(_live.values())
             attached = list(_attached.values())
         for run in runs + attached:
-            try:
+            # on failure the points stay buffered; the next flush or the run's end retries
+            with contextlib.suppress(Exception):
                 run.flush()
-            except Exception:
-                pass  # kept in the buffer; the next flush or run end retries
         now = time.time()
         if runs and now - last_beat >= HEARTBEAT_INTERVAL:
             by_store: dict[int, tuple[Store, list[str]]] = {}
             for run in runs:
                 by_store.setdefault(id(run.store), (run.store, []))[1].append(run.run_id)
             for store, run_ids in by_store.values():
-                try:
+                with contextlib.suppress(Exception):
                     store.runs.beat(run_ids, now)
-                except Exception:
-                    pass
             last_beat = now
 
 
@@ -253,10 +257,8 @@ def reset() -> None:
     with _lock:
         runs = list(_live.values())
     for run in runs:
-        try:
+        with contextlib.suppress(Exception):
             run.end("killed")
-        except Exception:
-            pass
     _thread.stack.clear()
     _attached.clear()
     _session_run = None
@@ -271,12 +273,8 @@ def _end_runs_at_exit() -> None:
     with _lock:
         runs = list(_live.values())
     for run in runs:
-        try:
+        with contextlib.suppress(Exception):
             run.end("finished")
-        except Exception:
-            pass
     for run in list(_attached.values()):
-        try:
+        with contextlib.suppress(Exception):
             run.flush()
-        except Exception:
-            pass

@@ -95,16 +95,31 @@ def dataset_from_object(obj: Any, name: str | None) -> DatasetRef:
 
 def save_dataset(store: Store, ref: DatasetRef) -> DatasetRef:
     ref.dataset_id = store.lineage.dataset_version(
-        ref.uri, ref.fingerprint, format=ref.format, rows=ref.rows, columns=ref.columns, schema=ref.schema
+        ref.uri,
+        ref.fingerprint,
+        format=ref.format,
+        rows=ref.rows,
+        columns=ref.columns,
+        schema=ref.schema,
     )
     return ref
 
 
-def link_dataset(store: Store, run_id: str, ref: DatasetRef, role: str, name: str | None) -> DatasetRef:
+def link_dataset(
+    store: Store, run_id: str, ref: DatasetRef, role: str, name: str | None
+) -> DatasetRef:
     """Save the dataset version and add the run→dataset edge."""
     save_dataset(store, ref)
     store.lineage.add_edges(
-        [{"run_id": run_id, "node_type": "dataset", "node_id": ref.dataset_id, "role": role, "name": name}]
+        [
+            {
+                "run_id": run_id,
+                "node_type": "dataset",
+                "node_id": ref.dataset_id,
+                "role": role,
+                "name": name,
+            }
+        ]
     )
     return ref
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
@@ -24,7 +25,7 @@ from mlops_jupyter.config import current_user
 
 GIT_CACHE_SECONDS = 10.0
 _lock = threading.Lock()
-_module_distributions: dict[str, list[str]] | None = None
+_module_distributions: Mapping[str, list[str]] | None = None
 _distribution_versions: dict[str, str] = {}
 _packages_cache: tuple[int, dict[str, str]] = (-1, {})
 _git_cache: dict[str, tuple[float, dict[str, str | None]]] = {}
@@ -70,10 +71,11 @@ def imported_packages() -> dict[str, str]:
             return _packages_cache[1]
         if _module_distributions is None:
             _module_distributions = metadata.packages_distributions()
+        distributions = _module_distributions
         top_level = {name.partition(".")[0] for name in list(sys.modules)}
         packages: dict[str, str] = {}
         for module in top_level:
-            for distribution in _module_distributions.get(module, ()):
+            for distribution in distributions.get(module, ()):
                 version = _distribution_version(distribution)
                 if version:
                     packages[distribution] = version
@@ -98,7 +100,11 @@ def git_state(cwd: str | None = None) -> dict[str, str | None]:
     if cached and time.monotonic() - cached[0] < GIT_CACHE_SECONDS:
         return cached[1]
     commit = _git(["rev-parse", "HEAD"], cwd)
-    state: dict[str, str | None] = {"git_commit": commit, "git_branch": None, "git_dirty_hash": None}
+    state: dict[str, str | None] = {
+        "git_commit": commit,
+        "git_branch": None,
+        "git_dirty_hash": None,
+    }
     if commit:
         state["git_branch"] = _git(["rev-parse", "--abbrev-ref", "HEAD"], cwd)
         diff = _git(["diff", "HEAD"], cwd)

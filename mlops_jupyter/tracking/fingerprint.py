@@ -36,7 +36,9 @@ def _feed_label(hasher: Any, label: str) -> None:
 def _feed_buffer(hasher: Any, array: np.ndarray) -> None:
     contiguous = np.ascontiguousarray(array)
     hasher.update(contiguous.nbytes.to_bytes(8, "little"))
-    hasher.update(contiguous.view(np.uint8).reshape(-1) if contiguous.ndim else contiguous.tobytes())
+    hasher.update(
+        contiguous.view(np.uint8).reshape(-1) if contiguous.ndim else contiguous.tobytes()
+    )
 
 
 def _feed_strings(hasher: Any, values: list[Any] | np.ndarray) -> bool:
@@ -75,7 +77,9 @@ def _feed_arrow(hasher: Any, chunked: Any) -> bool:
         return False
     offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
     buffers = array.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=offset_type)[array.offset : array.offset + len(array) + 1]
+    offsets = np.frombuffer(buffers[1], dtype=offset_type)[
+        array.offset : array.offset + len(array) + 1
+    ]
     start, end = int(offsets[0]), int(offsets[-1])
     hasher.update(b"A")
     _feed_buffer(hasher, (offsets - offsets[0]).astype(np.int64))
@@ -105,7 +109,9 @@ def _feed_values(hasher: Any, values: Any) -> None:
         _feed_buffer(hasher, np.asarray(values.codes))
         return
     if isinstance(dtype, pd.DatetimeTZDtype):
-        _feed_buffer(hasher, values.asi8 if hasattr(values, "asi8") else np.asarray(values.view("i8")))
+        _feed_buffer(
+            hasher, values.asi8 if hasattr(values, "asi8") else np.asarray(values.view("i8"))
+        )
         return
     pa_array = getattr(values, "_pa_array", None)
     if pa_array is not None and _feed_arrow(hasher, pa_array):
@@ -136,7 +142,9 @@ def _feed_index(hasher: Any, index: Any) -> None:
         for level in range(index.nlevels):
             _feed_values(hasher, index.get_level_values(level).array)
     else:
-        _feed_values(hasher, index.array if not isinstance(index.array, np.ndarray) else index.to_numpy())
+        _feed_values(
+            hasher, index.array if not isinstance(index.array, np.ndarray) else index.to_numpy()
+        )
 
 
 def _column_values(series: Any) -> Any:
@@ -169,7 +177,9 @@ def fingerprint_object(obj: Any) -> str:
         _feed_label(hasher, repr(obj.shape))
         _feed_values(hasher, obj.reshape(-1) if obj.ndim != 1 else obj)
     else:
-        raise UnhashableError(f"cannot fingerprint {type(obj).__name__}: expected a DataFrame, Series, Index, ndarray or a file path")
+        raise UnhashableError(
+            f"cannot fingerprint {type(obj).__name__}: expected a DataFrame, Series, Index, ndarray or a file path"
+        )
     return hasher.hexdigest()
 
 

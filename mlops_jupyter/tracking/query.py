@@ -63,7 +63,13 @@ def search(
     refresh_statuses(store)
     with store.db.read() as conn:
         result = search_runs(
-            conn, tree, keys, experiment=experiment, limit=limit, offset=offset, count_total=count_total
+            conn,
+            tree,
+            keys,
+            experiment=experiment,
+            limit=limit,
+            offset=offset,
+            count_total=count_total,
         )
     values = store.runs.run_values([row["run_id"] for row in result.rows])
     for row in result.rows:
@@ -108,7 +114,9 @@ def _ordered_columns(records: list[dict[str, Any]]) -> list[str]:
         for key in record:
             if "." in key and key.split(".", 1)[0] in ("params", "metrics", "tags"):
                 dynamic[key] = None
-    by_namespace = sorted(dynamic, key=lambda k: (("params", "metrics", "tags").index(k.split(".", 1)[0]), k))
+    by_namespace = sorted(
+        dynamic, key=lambda k: (("params", "metrics", "tags").index(k.split(".", 1)[0]), k)
+    )
     return FIXED_COLUMNS + by_namespace + EXTRA_COLUMNS
 
 
@@ -148,7 +156,8 @@ class RunView:
 
         store = self._store or get_store()
         frames = [
-            pd.DataFrame({"key": name, **arrays}) for name, arrays in store.runs.metric_history(self.run_id, key).items()
+            pd.DataFrame({"key": name, **arrays})
+            for name, arrays in store.runs.metric_history(self.run_id, key).items()
         ]
         if not frames:
             return pd.DataFrame(columns=["key", "step", "value", "timestamp"])
@@ -169,7 +178,8 @@ class RunView:
             if not values:
                 return ""
             rows = "".join(
-                f"<tr><td>{escape(str(k))}</td><td>{escape(repr(v))}</td></tr>" for k, v in sorted(values.items())
+                f"<tr><td>{escape(str(k))}</td><td>{escape(repr(v))}</td></tr>"
+                for k, v in sorted(values.items())
             )
             return f"<h4>{title}</h4><table>{rows}</table>"
 
@@ -205,7 +215,9 @@ def resolve_run_id(run_id: str, store: Store | None = None) -> str:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise RunNotFoundError(f"run id prefix {run_id!r} matches several runs: {', '.join(matches)}")
+        raise RunNotFoundError(
+            f"run id prefix {run_id!r} matches several runs: {', '.join(matches)}"
+        )
     raise RunNotFoundError(f"no run with id {run_id!r}")
 
 
@@ -225,7 +237,11 @@ def get_run(run_id: str, *, store: Store | None = None) -> RunView:
         for edge in edges:
             if edge["role"] != role:
                 continue
-            item = {"node_type": edge["node_type"], "node_id": edge["node_id"], "name": edge["name"]}
+            item = {
+                "node_type": edge["node_type"],
+                "node_id": edge["node_id"],
+                "name": edge["name"],
+            }
             item.update(datasets.get(edge["node_id"], {}))
             items.append(item)
         return items

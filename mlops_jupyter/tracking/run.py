@@ -7,13 +7,14 @@ background flusher in ``context``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
 import time
 import traceback
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlops_jupyter.store.runs import MetricColumns, ParamRow, ValueBatch
 from mlops_jupyter.tracking.values import encode_param, metric_value
@@ -59,7 +60,9 @@ class Run:
         self._next_step: dict[str, int] = {}
         self.latest_metrics: dict[str, float] = {}  # for live views
         self.listeners: list[Any] = []  # callables(run) notified after each flush
-        self.owned = True  # False for a run attached from another process: flushed, never ended here
+        self.owned = (
+            True  # False for a run attached from another process: flushed, never ended here
+        )
 
     # -- logging ------------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -135,15 +138,13 @@ class Run:
         with self._buffer_lock:
             self._params[:0] = batch[0]
             for kept, failed in zip(self._metrics, batch[1], strict=True):
-                kept[:0] = failed
+                kept[:0] = failed  # type: ignore[index]
             self._tags[:0] = batch[2]
 
     def _notify(self) -> None:
         for listener in list(self.listeners):
-            try:
+            with contextlib.suppress(Exception):  # a view must never break logging
                 listener(self)
-            except Exception:  # a view must never break logging
-                pass
 
     def flush(self) -> None:
         """Write everything buffered so far in one transaction."""
@@ -179,7 +180,7 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         if exc is None:
             self.end("finished")
         elif isinstance(exc, KeyboardInterrupt):

@@ -42,9 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "runs",
         sa.Column("run_id", ID, primary_key=True),
-        sa.Column(
-            "experiment_id", ID, sa.ForeignKey("experiments.experiment_id"), nullable=False
-        ),
+        sa.Column("experiment_id", ID, sa.ForeignKey("experiments.experiment_id"), nullable=False),
         sa.Column("name", sa.String(255)),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -61,9 +59,7 @@ def upgrade() -> None:
         sa.Column("execution_count", sa.Integer),
         sa.Column("code", sa.Text),
         sa.Column("code_hash", sa.String(64)),
-        sa.Column(
-            "environment_id", sa.String(64), sa.ForeignKey("environments.environment_id")
-        ),
+        sa.Column("environment_id", sa.String(64), sa.ForeignKey("environments.environment_id")),
         sa.Column("error", sa.Text),
     )
     op.create_index("ix_runs_experiment_start", "runs", ["experiment_id", "start_time"])
