@@ -1,0 +1,877 @@
+"""The OpenAPI 3.1 document of the REST API under ``/mlops/api/v1``: the contract between the
+server's handlers and the JupyterLab sidebar.
+
+It is built here as a plain dict and served at ``GET /mlops/api/v1/openapi.json``. Every route
+the extension mounts has a path here and every path here has a handler; tests check both
+directions and validate real responses against these schemas (so the document cannot drift).
+
+Conventions the schemas encode:
+
+- Times are **epoch seconds** (UTC, float), as the store keeps them.
+- Non-finite numbers (NaN, +inf, -inf) are sent as ``null``: JSON has no literal for them.
+- Errors are jupyter_server's JSON error body ``{"message": ..., "reason": ...}``.
+- Paths are relative to ``/mlops/api/v1`` below the server's base URL; every operation needs
+  the Jupyter token (or the login cookie plus the ``X-XSRFToken`` header for non-GET verbs).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from mlops_jupyter.server.app import API_BASE, API_VERSION
+
+#: Largest page of runs one request may ask for.
+MAX_RUNS_LIMIT = 1000
+DEFAULT_RUNS_LIMIT = 50
+#: Bounds of ``max_points`` for a metric series.
+DEFAULT_MAX_POINTS = 1000
+MIN_MAX_POINTS = 3
+MAX_MAX_POINTS = 100_000
+MAX_AUDIT_LIMIT = 1000
+DEFAULT_AUDIT_LIMIT = 100
+MODEL_ACTIONS = ("request-approval", "approve", "reject", "promote", "rollback", "archive")
+RUN_KINDS = ["cell", "notebook", "script", "sweep"]
+RUN_STATUSES = ["running", "finished", "failed", "killed"]
+LINEAGE_DIRECTIONS = ["upstream", "downstream", "both"]
+NODE_TYPES = ["dataset", "run", "model_version"]
+
+JSON = "application/json"
+ANY: dict[str, Any] = {}
+
+
+# -- schema helpers -------------------------------------------------------------------------
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` or null (OpenAPI 3.1 / JSON Schema style)."""
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    result = dict(schema)
+    kind = result.get("type")
+    result["type"] = [*kind, "null"] if isinstance(kind, list) else [kind, "null"]
+    if "enum" in result:
+        result["enum"] = [*result["enum"], None]
+    return result
+
+
+def obj(
+    properties: dict[str, Any], required: list[str] | None = None, *, extra: bool = False
+) -> dict[str, Any]:
+    """An object schema; ``required`` defaults to every property."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": extra,
+    }
+
+
+def array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def mapping(values: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": values}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+EPOCH = {"type": "number", "description": "epoch seconds, UTC"}
+FINITE_OR_NULL = nullable({"type": "number", "description": "null when NaN or infinite"})
+
+
+def _schemas() -> dict[str, Any]:
+    run_summary_properties = {
+        "run_id": STRING,
+        "experiment": STRING,
+        "name": nullable(STRING),
+        "kind": {"type": "string", "enum": RUN_KINDS},
+        "status": {"type": "string", "enum": RUN_STATUSES},
+        "attempt": INTEGER,
+        "parent_run_id": nullable(STRING),
+        "user": nullable(STRING),
+        "start_time": EPOCH,
+        "end_time": nullable(EPOCH),
+        "duration_s": nullable(NUMBER),
+        "notebook_path": nullable(STRING),
+        "cell_id": nullable(STRING),
+        "params": mapping(ANY),
+        "metrics": mapping(FINITE_OR_NULL),
+        "tags": mapping(STRING),
+    }
+    dataset_properties = {
+        "dataset_id": STRING,
+        "uri": STRING,
+        "fingerprint": STRING,
+        "format": nullable(STRING),
+        "rows": nullable(INTEGER),
+        "columns": nullable(INTEGER),
+        "schema": nullable(mapping(STRING)),
+        "created_at": EPOCH,
+    }
+    model_version_properties = {
+        "name": STRING,
+        "version": INTEGER,
+        "run_id": nullable(STRING),
+        "state": {
+            "type": "string",
+            "description": "approval state: none (never requested), pending, approved, rejected",
+            "enum": ["none", "pending", "approved", "rejected"],
+        },
+        "archived": BOOLEAN,
+        "aliases": array(STRING),
+        "created_at": EPOCH,
+        "created_by": nullable(STRING),
+        "flavor": nullable(STRING),
+        "artifact_digest": nullable(STRING),
+        "metrics": mapping(FINITE_OR_NULL),
+        "signature": nullable(ANY),
+        "description": nullable(STRING),
+    }
+    return {
+        "Error": obj(
+            {"message": STRING, "reason": nullable(STRING), "traceback": STRING},
+            ["message"],
+        ),
+        "Version": obj({"version": STRING, "api": {"type": "string", "const": API_VERSION}}),
+        "Experiment": obj(
+            {"experiment_id": STRING, "name": STRING, "created_at": EPOCH, "runs": INTEGER}
+        ),
+        "ExperimentList": obj({"experiments": array(ref("Experiment"))}),
+        "RunSummary": obj(run_summary_properties),
+        "RunPage": obj(
+            {
+                "runs": array(ref("RunSummary")),
+                "total": {"type": "integer", "description": "runs matching, all pages"},
+                "limit": INTEGER,
+                "offset": INTEGER,
+            }
+        ),
+        "RunSource": obj(
+            {
+                "notebook_path": nullable(STRING),
+                "cell_id": nullable(STRING),
+                "execution_count": nullable(INTEGER),
+                "code": nullable(STRING),
+                "code_hash": nullable(STRING),
+                "host": nullable(STRING),
+                "pid": nullable(INTEGER),
+            }
+        ),
+        "Environment": obj(
+            {
+                "environment_id": STRING,
+                "python": nullable(STRING),
+                "platform": nullable(STRING),
+                "packages": mapping(STRING),
+                "git_commit": nullable(STRING),
+                "git_branch": nullable(STRING),
+                "git_dirty_hash": nullable(STRING),
+                "host": nullable(STRING),
+                "user": nullable(STRING),
+                "created_at": EPOCH,
+            }
+        ),
+        "LinkedNode": obj(
+            {
+                "node_type": {"type": "string", "enum": NODE_TYPES},
+                "node_id": STRING,
+                "name": nullable(STRING),
+                **{key: nullable(value) for key, value in dataset_properties.items()},
+            },
+            ["node_type", "node_id", "name"],
+        ),
+        "Artifact": obj(
+            {
+                "name": STRING,
+                "digest": STRING,
+                "size": INTEGER,
+                "media_type": nullable(STRING),
+                "created_at": EPOCH,
+            }
+        ),
+        "RunDetail": obj(
+            {
+                **run_summary_properties,
+                "metric_keys": array(STRING),
+                "source": ref("RunSource"),
+                "environment": nullable(ref("Environment")),
+                "inputs": array(ref("LinkedNode")),
+                "outputs": array(ref("LinkedNode")),
+                "artifacts": array(ref("Artifact")),
+                "children": array(STRING),
+                "error": nullable(STRING),
+            }
+        ),
+        "MetricSeries": obj(
+            {
+                "run_id": STRING,
+                "key": STRING,
+                "total_points": {"type": "integer", "description": "points logged"},
+                "nonfinite_points": {
+                    "type": "integer",
+                    "description": "logged points whose value was NaN or infinite (not charted)",
+                },
+                "method": {
+                    "type": "string",
+                    "enum": ["none", "lttb"],
+                    "description": "none: every finite point; lttb: Largest-Triangle-Three-Buckets",
+                },
+                "step": array(INTEGER),
+                "value": array(NUMBER),
+                "timestamp": array(EPOCH),
+            }
+        ),
+        "LineageNode": obj(
+            {
+                "id": {"type": "string", "description": "unique in the graph: TYPE:ID"},
+                "type": {"type": "string", "enum": NODE_TYPES},
+                "node_id": STRING,
+                "label": STRING,
+                "attributes": mapping(ANY),
+            }
+        ),
+        "LineageEdge": obj(
+            {
+                "source": {"type": "string", "description": "LineageNode.id data flows from"},
+                "target": {"type": "string", "description": "LineageNode.id data flows to"},
+                "role": {"type": "string", "enum": ["input", "output"]},
+                "name": nullable(STRING),
+            }
+        ),
+        "LineageGraph": obj(
+            {
+                "root": STRING,
+                "direction": {"type": "string", "enum": LINEAGE_DIRECTIONS},
+                "nodes": array(ref("LineageNode")),
+                "edges": array(ref("LineageEdge")),
+            }
+        ),
+        "ModelSummary": obj(
+            {
+                "name": STRING,
+                "description": nullable(STRING),
+                "owner": nullable(STRING),
+                "created_at": EPOCH,
+                "latest_version": nullable(INTEGER),
+                "versions": INTEGER,
+                "aliases": mapping(INTEGER),
+            }
+        ),
+        "ModelList": obj({"models": array(ref("ModelSummary"))}),
+        "ModelVersion": obj(model_version_properties),
+        "Approval": obj(
+            {
+                "user": STRING,
+                "decision": {"type": "string", "enum": ["requested", "approved", "rejected"]},
+                "comment": nullable(STRING),
+                "created_at": EPOCH,
+            }
+        ),
+        "AliasEvent": obj(
+            {
+                "alias": STRING,
+                "from_version": nullable(INTEGER),
+                "to_version": nullable(INTEGER),
+                "action": STRING,
+                "actor": STRING,
+                "reason": nullable(STRING),
+                "created_at": EPOCH,
+            }
+        ),
+        "ModelDetail": obj(
+            {
+                "name": STRING,
+                "description": nullable(STRING),
+                "owner": nullable(STRING),
+                "created_at": EPOCH,
+                "policy": mapping(ANY),
+                "aliases": mapping(INTEGER),
+                "versions": array(ref("ModelVersion")),
+                "alias_history": array(ref("AliasEvent")),
+            }
+        ),
+        "ModelVersionDetail": obj(
+            {
+                **model_version_properties,
+                "approvals": array(ref("Approval")),
+                "alias_history": array(ref("AliasEvent")),
+                "card": nullable({"type": "string", "description": "model card, Markdown"}),
+            }
+        ),
+        "Gate": obj(
+            {
+                "name": STRING,
+                "passed": BOOLEAN,
+                "message": STRING,
+                "metric": nullable(STRING),
+                "value": FINITE_OR_NULL,
+                "threshold": FINITE_OR_NULL,
+            }
+        ),
+        "GateReport": obj(
+            {
+                "name": STRING,
+                "version": INTEGER,
+                "alias": STRING,
+                "protected": BOOLEAN,
+                "approved": BOOLEAN,
+                "passed": {"type": "boolean", "description": "promotion would be allowed"},
+                "gates": array(ref("Gate")),
+            }
+        ),
+        "RegisterRequest": obj(
+            {
+                "run_id": {"type": "string", "minLength": 1},
+                "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                "description": STRING,
+            },
+            ["run_id", "name"],
+        ),
+        "ActionRequest": obj(
+            {
+                "comment": STRING,
+                "alias": {"type": "string", "description": "promote/rollback; default production"},
+                "reason": {"type": "string", "description": "required with force"},
+                "force": BOOLEAN,
+            },
+            [],
+            extra=True,
+        ),
+        "ActionResult": obj(
+            {
+                "action": {"type": "string", "enum": list(MODEL_ACTIONS)},
+                "actor": STRING,
+                "version": ref("ModelVersionDetail"),
+            }
+        ),
+        "AuditEvent": obj(
+            {
+                "seq": INTEGER,
+                "action": STRING,
+                "actor": STRING,
+                "created_at": EPOCH,
+                "model": nullable(STRING),
+                "version": nullable(INTEGER),
+                "payload": mapping(ANY),
+                "hash": STRING,
+                "prev_hash": nullable(STRING),
+            }
+        ),
+        "AuditVerification": obj(
+            {
+                "ok": BOOLEAN,
+                "checked": INTEGER,
+                "first_broken_seq": nullable(INTEGER),
+                "message": STRING,
+            }
+        ),
+        "AuditPage": obj(
+            {
+                "events": array(ref("AuditEvent")),
+                "total": INTEGER,
+                "limit": INTEGER,
+                "offset": INTEGER,
+                "verify": nullable(ref("AuditVerification")),
+            }
+        ),
+        "MonitorCheck": obj(
+            {
+                "check_id": STRING,
+                "model": STRING,
+                "version": INTEGER,
+                "alias": nullable(STRING),
+                "kind": {"type": "string", "enum": ["drift", "performance"]},
+                "status": {"type": "string", "enum": ["ok", "warning", "failed"]},
+                "drifted_columns": array(STRING),
+                "result": mapping(ANY),
+                "run_id": nullable(STRING),
+                "created_at": EPOCH,
+            }
+        ),
+        "MonitorChecks": obj({"checks": array(ref("MonitorCheck"))}),
+        "SweepSummary": obj(
+            {
+                "sweep_id": {"type": "string", "description": "the run id of the sweep run"},
+                "name": nullable(STRING),
+                "experiment": STRING,
+                "status": {"type": "string", "enum": RUN_STATUSES},
+                "notebook_path": nullable(STRING),
+                "start_time": EPOCH,
+                "end_time": nullable(EPOCH),
+                "points_total": nullable(INTEGER),
+                "points": mapping(INTEGER),
+            }
+        ),
+        "SweepList": obj({"sweeps": array(ref("SweepSummary"))}),
+        "SweepDetail": obj(
+            {
+                "sweep": ref("SweepSummary"),
+                "params": mapping(ANY),
+                "children": array(ref("RunSummary")),
+            }
+        ),
+        "SweepRequest": obj(
+            {
+                "notebook": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "notebook path relative to the server root",
+                },
+                "grid": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": {"type": "array", "minItems": 1},
+                    "description": "parameter name -> values; the sweep runs every combination",
+                },
+                "parameters": {
+                    "type": "object",
+                    "description": "fixed parameters for every point",
+                },
+                "workers": {"type": "integer", "minimum": 1, "maximum": 64},
+                "name": STRING,
+                "experiment": STRING,
+                "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+            },
+            ["notebook", "grid"],
+        ),
+        "SweepStarted": obj(
+            {"sweep_id": STRING, "points_total": INTEGER, "status": STRING},
+        ),
+        "NotebookParameter": obj(
+            {
+                "name": STRING,
+                "type": {"type": "string", "description": "inferred or annotated type name"},
+                "default": ANY,
+                "default_source": {"type": "string", "description": "the default as written"},
+                "help": nullable(STRING),
+            }
+        ),
+        "NotebookParameters": obj({"path": STRING, "parameters": array(ref("NotebookParameter"))}),
+    }
+
+
+# -- parameter and response helpers ---------------------------------------------------------
+def path_param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string", "minLength": 1},
+    }
+
+
+def query_param(
+    name: str, description: str, schema: dict[str, Any], *, required: bool = False
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def content_response(description: str, media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+def json_response(description: str, schema_name: str) -> dict[str, Any]:
+    return content_response(description, JSON, ref(schema_name))
+
+
+def _error(description: str) -> dict[str, Any]:
+    return json_response(description, "Error")
+
+
+def operation(
+    summary: str,
+    operation_id: str,
+    ok: tuple[int, dict[str, Any]],
+    *,
+    tag: str,
+    parameters: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+    errors: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    """One operation: its success response, 403 without auth, plus the listed error responses."""
+    status, success = ok
+    responses: dict[str, Any] = {str(status): success}
+    for code, text in {403: "not authenticated (or XSRF check failed)", **(errors or {})}.items():
+        responses[str(code)] = _error(text)
+    result: dict[str, Any] = {
+        "summary": summary,
+        "operationId": operation_id,
+        "tags": [tag],
+        "parameters": parameters or [],
+        "responses": responses,
+    }
+    if body is not None:
+        result["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
+    return result
+
+
+RUN_ID = path_param("run_id", "run id, or a unique prefix of at least 4 characters")
+MODEL_NAME = path_param("name", "registered model name")
+MODEL_VERSION = path_param("version", "version number", {"type": "integer", "minimum": 1})
+PAGE_OFFSET = query_param("offset", "rows to skip", {"type": "integer", "minimum": 0, "default": 0})
+BAD_INPUT = "invalid input; the message says which parameter and why"
+
+
+def _paths() -> dict[str, Any]:
+    runs_list = operation(
+        "Runs matching a filter, one page at a time",
+        "listRuns",
+        (200, json_response("one page of runs", "RunPage")),
+        tag="runs",
+        parameters=[
+            query_param(
+                "filter",
+                "filter language, e.g. metrics.acc > 0.9 and params.model = 'rf'",
+                STRING,
+            ),
+            query_param(
+                "order_by",
+                "comma-separated FIELD [asc|desc]; default start_time desc",
+                STRING,
+            ),
+            query_param(
+                "limit",
+                "page size",
+                {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": MAX_RUNS_LIMIT,
+                    "default": DEFAULT_RUNS_LIMIT,
+                },
+            ),
+            PAGE_OFFSET,
+            query_param("experiment", "only runs of this experiment (by name)", STRING),
+            query_param("notebook", "only runs recorded from this notebook path", STRING),
+        ],
+        errors={400: "malformed filter or order_by (the message names the position)"},
+    )
+    return {
+        "/version": {
+            "get": operation(
+                "Server and API version (the frontend's handshake)",
+                "getVersion",
+                (200, json_response("versions", "Version")),
+                tag="meta",
+            )
+        },
+        "/openapi.json": {
+            "get": operation(
+                "This document",
+                "getOpenAPI",
+                (200, content_response("the OpenAPI document", JSON, {"type": "object"})),
+                tag="meta",
+            )
+        },
+        "/experiments": {
+            "get": operation(
+                "Experiments with their run counts",
+                "listExperiments",
+                (200, json_response("experiments", "ExperimentList")),
+                tag="runs",
+            )
+        },
+        "/runs": {"get": runs_list},
+        "/runs/{run_id}": {
+            "get": operation(
+                "Everything recorded about one run",
+                "getRun",
+                (200, json_response("the run", "RunDetail")),
+                tag="runs",
+                parameters=[RUN_ID],
+                errors={404: "no such run"},
+            )
+        },
+        "/runs/{run_id}/metrics/{key}": {
+            "get": operation(
+                "One metric's history, downsampled for charts (LTTB)",
+                "getMetricSeries",
+                (200, json_response("the series", "MetricSeries")),
+                tag="runs",
+                parameters=[
+                    RUN_ID,
+                    path_param("key", "metric key"),
+                    query_param(
+                        "max_points",
+                        "most points to return",
+                        {
+                            "type": "integer",
+                            "minimum": MIN_MAX_POINTS,
+                            "maximum": MAX_MAX_POINTS,
+                            "default": DEFAULT_MAX_POINTS,
+                        },
+                    ),
+                ],
+                errors={400: BAD_INPUT, 404: "no such run, or the run has no such metric"},
+            )
+        },
+        "/runs/{run_id}/artifacts/{artifact}": {
+            "get": operation(
+                "Download one artifact's bytes, verified against its SHA-256 first",
+                "getArtifact",
+                (
+                    200,
+                    content_response(
+                        "the artifact's bytes, served with its media type",
+                        "application/octet-stream",
+                        {"type": "string", "format": "binary"},
+                    ),
+                ),
+                tag="runs",
+                parameters=[RUN_ID, path_param("artifact", "artifact name as logged")],
+                errors={404: "no such run or artifact", 500: "stored bytes fail verification"},
+            )
+        },
+        "/lineage/{node_id}": {
+            "get": operation(
+                "Lineage graph around a run, dataset or model version",
+                "getLineage",
+                (200, json_response("the graph", "LineageGraph")),
+                tag="lineage",
+                parameters=[
+                    path_param(
+                        "node_id",
+                        "run id (or prefix), dataset id, uri or fingerprint, or models:/NAME/VERSION",
+                    ),
+                    query_param(
+                        "direction",
+                        "upstream: what it came from; downstream: what came from it",
+                        {"type": "string", "enum": LINEAGE_DIRECTIONS, "default": "upstream"},
+                    ),
+                    query_param(
+                        "depth",
+                        "most hops from the root",
+                        {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                    ),
+                ],
+                errors={400: BAD_INPUT, 404: "nothing with that id"},
+            )
+        },
+        "/models": {
+            "get": operation(
+                "Registered models",
+                "listModels",
+                (200, json_response("models (empty until the registry has any)", "ModelList")),
+                tag="models",
+            ),
+            "post": operation(
+                "Register a run's model as a new version (actor: the authenticated user)",
+                "registerModel",
+                (201, json_response("the new version", "ModelVersionDetail")),
+                tag="models",
+                body="RegisterRequest",
+                errors={
+                    400: BAD_INPUT,
+                    404: "no such run",
+                    409: "the run has no model to register",
+                },
+            ),
+        },
+        "/models/{name}": {
+            "get": operation(
+                "A model with its versions, aliases and alias history",
+                "getModel",
+                (200, json_response("the model", "ModelDetail")),
+                tag="models",
+                parameters=[MODEL_NAME],
+                errors={404: "no such model"},
+            )
+        },
+        "/models/{name}/versions/{version}": {
+            "get": operation(
+                "One version: approvals, aliases, card, metrics",
+                "getModelVersion",
+                (200, json_response("the version", "ModelVersionDetail")),
+                tag="models",
+                parameters=[MODEL_NAME, MODEL_VERSION],
+                errors={400: BAD_INPUT, 404: "no such model or version"},
+            )
+        },
+        "/models/{name}/versions/{version}/gates": {
+            "get": operation(
+                "Gate results if this version were promoted to an alias (nothing changes)",
+                "getModelGates",
+                (200, json_response("gate results", "GateReport")),
+                tag="models",
+                parameters=[
+                    MODEL_NAME,
+                    MODEL_VERSION,
+                    query_param(
+                        "alias", "target alias", {"type": "string", "default": "production"}
+                    ),
+                ],
+                errors={400: BAD_INPUT, 404: "no such model or version"},
+            )
+        },
+        "/models/{name}/versions/{version}/{action}": {
+            "post": operation(
+                "Act on a version; the actor is always the authenticated user. rollback moves "
+                "`alias` back to its previous holder and needs {version} to be its current holder.",
+                "actOnModelVersion",
+                (200, json_response("the version after the action", "ActionResult")),
+                tag="models",
+                parameters=[
+                    MODEL_NAME,
+                    MODEL_VERSION,
+                    path_param(
+                        "action", "the action", {"type": "string", "enum": list(MODEL_ACTIONS)}
+                    ),
+                ],
+                body="ActionRequest",
+                errors={
+                    400: BAD_INPUT,
+                    404: "no such model or version",
+                    409: "refused by policy: self-approval, unapproved, gate failed, alias moved",
+                },
+            )
+        },
+        "/audit": {
+            "get": operation(
+                "The hash-chained audit log, newest first, optionally verified",
+                "listAudit",
+                (200, json_response("audit events", "AuditPage")),
+                tag="audit",
+                parameters=[
+                    query_param("model", "only events about this model", STRING),
+                    query_param(
+                        "limit",
+                        "page size",
+                        {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": MAX_AUDIT_LIMIT,
+                            "default": DEFAULT_AUDIT_LIMIT,
+                        },
+                    ),
+                    PAGE_OFFSET,
+                    query_param(
+                        "verify",
+                        "recompute the whole chain and report the first broken event",
+                        {"type": "boolean", "default": False},
+                    ),
+                ],
+                errors={400: BAD_INPUT},
+            )
+        },
+        "/monitor": {
+            "get": operation(
+                "Latest monitoring checks (drift, performance), newest first",
+                "listMonitorChecks",
+                (
+                    200,
+                    json_response("checks (empty until monitoring records any)", "MonitorChecks"),
+                ),
+                tag="monitor",
+                parameters=[
+                    query_param("model", "only checks of this model", STRING),
+                    query_param("alias", "only checks of the version holding this alias", STRING),
+                ],
+                errors={400: BAD_INPUT},
+            )
+        },
+        "/sweeps": {
+            "get": operation(
+                "Sweeps, newest first, with their progress",
+                "listSweeps",
+                (200, json_response("sweeps", "SweepList")),
+                tag="sweeps",
+                parameters=[
+                    query_param(
+                        "limit",
+                        "most sweeps",
+                        {"type": "integer", "minimum": 0, "maximum": MAX_RUNS_LIMIT, "default": 50},
+                    ),
+                    query_param("notebook", "only sweeps of this notebook path", STRING),
+                ],
+                errors={400: BAD_INPUT},
+            ),
+            "post": operation(
+                "Start a sweep of a notebook in the background; follow it with GET sweeps/{id}",
+                "startSweep",
+                (202, json_response("the sweep started", "SweepStarted")),
+                tag="sweeps",
+                body="SweepRequest",
+                errors={
+                    400: BAD_INPUT,
+                    403: "the notebook path leaves the server root, or not authenticated",
+                    404: "no such notebook",
+                    503: "the batch module is not installed",
+                },
+            ),
+        },
+        "/sweeps/{sweep_id}": {
+            "get": operation(
+                "One sweep: its progress and its points",
+                "getSweep",
+                (200, json_response("the sweep", "SweepDetail")),
+                tag="sweeps",
+                parameters=[path_param("sweep_id", "the sweep run's id")],
+                errors={404: "no such sweep"},
+            )
+        },
+        "/notebooks/params": {
+            "get": operation(
+                "Parameters of a notebook's `parameters` cell, with types (for the batch dialog)",
+                "getNotebookParameters",
+                (200, json_response("the parameters", "NotebookParameters")),
+                tag="sweeps",
+                parameters=[
+                    query_param(
+                        "path",
+                        "notebook path relative to the server root",
+                        {"type": "string", "minLength": 1},
+                        required=True,
+                    )
+                ],
+                errors={
+                    400: BAD_INPUT,
+                    403: "the path leaves the server root, or not authenticated",
+                    404: "no such notebook",
+                },
+            )
+        },
+    }
+
+
+_DOCUMENT: dict[str, Any] | None = None
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document (a fresh copy; callers may add ``servers``)."""
+    global _DOCUMENT
+    if _DOCUMENT is None:
+        _DOCUMENT = {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "mlops_jupyter REST API",
+                "version": API_VERSION,
+                "description": __doc__,
+            },
+            "servers": [{"url": API_BASE}],
+            "paths": _paths(),
+            "components": {
+                "schemas": _schemas(),
+                "securitySchemes": {
+                    "jupyterToken": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "Authorization",
+                        "description": "`token <Jupyter token>`",
+                    }
+                },
+            },
+            "security": [{"jupyterToken": []}],
+        }
+    return copy.deepcopy(_DOCUMENT)
