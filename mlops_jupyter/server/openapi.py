@@ -35,6 +35,7 @@ RUN_KINDS = ["cell", "notebook", "script", "sweep"]
 RUN_STATUSES = ["running", "finished", "failed", "killed"]
 LINEAGE_DIRECTIONS = ["upstream", "downstream", "both"]
 NODE_TYPES = ["dataset", "run", "model_version"]
+VERSION_STATUSES = ["registered", "pending", "approved", "rejected"]
 
 JSON = "application/json"
 ANY: dict[str, Any] = {}
@@ -117,18 +118,21 @@ def _schemas() -> dict[str, Any]:
     model_version_properties = {
         "name": STRING,
         "version": INTEGER,
-        "run_id": nullable(STRING),
-        "state": {
+        "version_id": {"type": "string", "description": "lineage node id of the version"},
+        "run_id": STRING,
+        "status": {
             "type": "string",
-            "description": "approval state: none (never requested), pending, approved, rejected",
-            "enum": ["none", "pending", "approved", "rejected"],
+            "description": "approval state: registered (never requested), pending, approved, rejected",
+            "enum": VERSION_STATUSES,
         },
         "archived": BOOLEAN,
         "aliases": array(STRING),
-        "created_at": EPOCH,
-        "created_by": nullable(STRING),
-        "flavor": nullable(STRING),
-        "artifact_digest": nullable(STRING),
+        "registered_at": EPOCH,
+        "registered_by": STRING,
+        "flavor": STRING,
+        "format": STRING,
+        "model_class": nullable(STRING),
+        "artifact_digest": STRING,
         "metrics": mapping(FINITE_OR_NULL),
         "signature": nullable(ANY),
         "description": nullable(STRING),
@@ -267,21 +271,24 @@ def _schemas() -> dict[str, Any]:
         "ModelVersion": obj(model_version_properties),
         "Approval": obj(
             {
-                "user": STRING,
-                "decision": {"type": "string", "enum": ["requested", "approved", "rejected"]},
+                "actor": STRING,
+                "decision": {"type": "string", "enum": ["request", "approve", "reject"]},
                 "comment": nullable(STRING),
-                "created_at": EPOCH,
+                "round": {"type": "integer", "description": "approval request it belongs to"},
+                "at": EPOCH,
             }
         ),
         "AliasEvent": obj(
             {
                 "alias": STRING,
+                "revision": INTEGER,
+                "action": {"type": "string", "enum": ["promote", "rollback"]},
                 "from_version": nullable(INTEGER),
-                "to_version": nullable(INTEGER),
-                "action": STRING,
+                "to_version": INTEGER,
                 "actor": STRING,
                 "reason": nullable(STRING),
-                "created_at": EPOCH,
+                "forced": BOOLEAN,
+                "at": EPOCH,
             }
         ),
         "ModelDetail": obj(
@@ -353,14 +360,14 @@ def _schemas() -> dict[str, Any]:
         "AuditEvent": obj(
             {
                 "seq": INTEGER,
-                "action": STRING,
+                "event_id": STRING,
+                "at": EPOCH,
                 "actor": STRING,
-                "created_at": EPOCH,
-                "model": nullable(STRING),
-                "version": nullable(INTEGER),
+                "action": STRING,
+                "target": {"type": "string", "description": "e.g. models/iris/3"},
                 "payload": mapping(ANY),
+                "prev_hash": STRING,
                 "hash": STRING,
-                "prev_hash": nullable(STRING),
             }
         ),
         "AuditVerification": obj(
