@@ -99,9 +99,10 @@ class BlobStore:
 
     def digests(self) -> Iterator[str]:
         """Every blob key present (for garbage collection)."""
+        temporary = f"{self.root}/tmp/".lstrip("/")
         for path in self.fs.find(self.root):
             name = str(path).rsplit("/", 1)[-1]
-            if _DIGEST.match(name) and "/tmp/" not in str(path):
+            if _DIGEST.match(name) and not str(path).lstrip("/").startswith(temporary):
                 yield name
 
     def delete(self, digest: str) -> int:
