@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mlops_jupyter.store.blobs import BlobStore
     from mlops_jupyter.store.database import Database
     from mlops_jupyter.store.lineage import LineageStore
+    from mlops_jupyter.store.registry import RegistryStore
     from mlops_jupyter.store.runs import RunStore
 
 _stores: dict[StoreLocation, Store] = {}
@@ -51,9 +52,15 @@ class Store:
 
         return LineageStore(self.db)
 
+    @cached_property
+    def registry(self) -> RegistryStore:
+        from mlops_jupyter.store.registry import RegistryStore
+
+        return RegistryStore(self.db)
+
     def referenced_digests(self) -> set[str]:
         """Blob keys some table still points at (garbage collection keeps these)."""
-        return self.runs.artifact_digests()
+        return self.runs.artifact_digests() | self.registry.model_digests()
 
     def close(self) -> None:
         self.db.dispose()

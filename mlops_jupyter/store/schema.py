@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0001_tracking"
+SCHEMA_HEAD = "0002_registry"
 
 metadata = MetaData()
 
@@ -172,4 +172,120 @@ lineage_edges = Table(
     Column("created_at", Float, nullable=False),
     UniqueConstraint("run_id", "node_type", "node_id", "role", name="uq_lineage_edge"),
     Index("ix_lineage_node", "node_type", "node_id"),
+)
+
+# -- model registry (migration 0002_registry) -------------------------------------------------
+# JSON columns hold canonical JSON text. Versions are immutable once written, except for the
+# fields a lifecycle changes: status (approvals), the editable card, archive, the profile slot.
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("description", Text),
+    Column("owner", String(255), nullable=False),
+    Column("policy", Text, nullable=False),  # JSON, see registry/policy.py
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("name", String(128), ForeignKey("registered_models.name"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("version_id", ID, nullable=False, unique=True),  # lineage node id
+    Column("run_id", ID, ForeignKey("runs.run_id"), nullable=False),
+    Column("artifact_name", String(512), nullable=False),
+    Column("artifact_digest", String(64), nullable=False),  # sha256 of the model file = blob key
+    Column("artifact_size", Integer, nullable=False),
+    Column("flavor", String(32), nullable=False),  # sklearn
+    Column("format", String(16), nullable=False),  # skops | pickle
+    Column("model_class", String(255)),
+    Column("trusted_types", Text, nullable=False),  # JSON list: exactly what a load trusts
+    Column("signature", Text),  # JSON
+    Column("input_example", Text),  # JSON {"columns": [...], "data": [[...]]}
+    Column("card", Text, nullable=False),  # Markdown
+    Column("metrics", Text, nullable=False),  # JSON snapshot of the run's metrics
+    Column("params", Text, nullable=False),  # JSON snapshot of the run's params
+    Column("datasets", Text, nullable=False),  # JSON list of training dataset versions
+    Column("reference_profile", Text),  # JSON, filled by monitoring
+    Column("description", Text),
+    Column("status", String(16), nullable=False),  # registered | pending | approved | rejected
+    Column("approval_round", Integer, nullable=False),
+    Column("registered_by", String(255), nullable=False),
+    Column("registered_at", Float, nullable=False),
+    Column("archived_at", Float),
+    Column("archived_by", String(255)),
+    Index("ix_model_versions_run", "run_id"),
+    Index("ix_model_versions_digest", "artifact_digest"),
+)
+
+model_approvals = Table(
+    "model_approvals",
+    metadata,
+    Column("approval_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("round", Integer, nullable=False),  # approvals count within the latest request
+    Column("actor", String(255), nullable=False),
+    Column("decision", String(16), nullable=False),  # request | approve | reject
+    Column("comment", Text),
+    Column("at", Float, nullable=False),
+    Index("ix_model_approvals_version", "name", "version"),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(128), ForeignKey("registered_models.name"), primary_key=True),
+    Column("alias", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),  # compare-and-set token: +1 on every move
+    Column("updated_at", Float, nullable=False),
+    Column("updated_by", String(255), nullable=False),
+)
+
+alias_history = Table(
+    "alias_history",
+    metadata,
+    Column("change_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("alias", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("action", String(16), nullable=False),  # promote | rollback
+    Column("from_version", Integer),
+    Column("to_version", Integer, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("reason", Text),
+    Column("forced", Integer, nullable=False),  # 0/1
+    Column("gates", Text),  # JSON gate results at the time of the move
+    Column("at", Float, nullable=False),
+    UniqueConstraint("name", "alias", "revision", name="uq_alias_history_revision"),
+)
+
+# Hash-chained audit log. ``seq`` is assigned under the lock of the single ``audit_head`` row,
+# so it has no gaps: a missing number means a deleted event.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("event_id", ID, nullable=False, unique=True),
+    Column("at", Float, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("model", String(128)),  # the registered model concerned, for filtering
+    Column("target", String(255), nullable=False),  # e.g. models/iris/3
+    Column("payload", Text, nullable=False),  # canonical JSON, hashed as stored
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_events_model", "model"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
 )

@@ -1,0 +1,208 @@
+"""The audit log: every registry action as an event in a SHA-256 hash chain.
+
+Each event's hash covers its sequence number, id, time, actor, action, target, payload (the
+canonical JSON text exactly as stored) and the previous event's hash. Editing any field of any
+event, deleting one, or reordering them breaks the chain at that event; :func:`verify_audit`
+recomputes the chain and names the first event that no longer fits. Appends happen inside the
+store's write transaction, under the lock of the single ``audit_head`` row (see
+``store/registry.py``), so concurrent actions extend one chain instead of forking it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops_jupyter.store import Store
+
+GENESIS_HASH = "0" * 64  # the "previous hash" of the first event
+HASHED_FIELDS = (
+    "seq",
+    "event_id",
+    "at",
+    "actor",
+    "action",
+    "model",
+    "target",
+    "payload",
+    "prev_hash",
+)
+ACTIONS = (
+    "register",
+    "request",
+    "approve",
+    "reject",
+    "promote",
+    "rollback",
+    "archive",
+    "policy",
+    "force",
+    "card",
+    "profile",
+    "export",
+)
+
+
+def canonical_json(value: Any) -> str:
+    """The one text form of a payload: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_hash(event: Mapping[str, Any]) -> str:
+    """SHA-256 over the hashed fields of an event (``payload`` as its stored JSON text)."""
+    material = json.dumps(
+        [event[field] for field in HASHED_FIELDS], separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One recorded registry action."""
+
+    seq: int
+    event_id: str
+    at: float
+    actor: str
+    action: str
+    model: str | None
+    target: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> AuditEvent:
+        return cls(**{**row, "payload": json.loads(row["payload"])})
+
+    def describe(self) -> str:
+        return f"event #{self.seq} ({self.action} {self.target} by {self.actor} at {_iso(self.at)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "time": _iso(self.at)}
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The outcome of recomputing the chain: intact, or where it first breaks and why."""
+
+    ok: bool
+    events: int
+    head_hash: str
+    broken_seq: int | None = None
+    problem: str | None = None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.events} event(s), head {self.head_hash}"
+        return f"audit chain broken at event #{self.broken_seq}: {self.problem}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _first_break(rows: Any) -> tuple[int, str, int | None, str | None]:
+    """Walk the events in order; (count, last hash, broken seq, problem)."""
+    previous_hash, expected_seq, count = GENESIS_HASH, 1, 0
+    for row in rows:
+        event = AuditEvent.from_row(row)
+        if row["seq"] != expected_seq:
+            gap = (
+                f"#{expected_seq}"
+                if row["seq"] == expected_seq + 1
+                else f"#{expected_seq}-#{row['seq'] - 1}"
+            )
+            return (
+                count,
+                previous_hash,
+                expected_seq,
+                (f"event {gap} was deleted (the next remaining one is {event.describe()})"),
+            )
+        if event_hash(row) != row["hash"]:
+            return (
+                count,
+                previous_hash,
+                row["seq"],
+                (f"{event.describe()} was edited: its content no longer matches its hash"),
+            )
+        if row["prev_hash"] != previous_hash:
+            return (
+                count,
+                previous_hash,
+                row["seq"],
+                (
+                    f"{event.describe()} does not follow the event before it "
+                    "(an earlier event was rewritten, or events were removed or reordered)"
+                ),
+            )
+        previous_hash, expected_seq, count = row["hash"], expected_seq + 1, count + 1
+    return count, previous_hash, None, None
+
+
+def verify_audit(*, expect_head: str | None = None, store: Store | None = None) -> AuditReport:
+    """Recompute the whole chain. ``expect_head``: a head hash recorded earlier (outside the
+    database), which also catches the removal of the newest events."""
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    count, last_hash, broken, problem = _first_break(store.registry.iter_audit_rows())
+    if broken is not None:
+        return AuditReport(False, count, last_hash, broken, problem)
+    head_seq, head_hash = store.registry.audit_head()
+    if head_seq != count or head_hash != last_hash:
+        return AuditReport(
+            False,
+            count,
+            last_hash,
+            count + 1,
+            f"the log ends at event #{count} but its head records #{head_seq}: the newest events were deleted",
+        )
+    if (
+        expect_head is not None
+        and expect_head != last_hash
+        and not _chain_contains(store, expect_head)
+    ):
+        return AuditReport(
+            False,
+            count,
+            last_hash,
+            count,
+            f"the expected head {expect_head} is not in the chain: the log was rewritten",
+        )
+    return AuditReport(True, count, last_hash)
+
+
+def _chain_contains(store: Store, event_hash_value: str) -> bool:
+    return any(row["hash"] == event_hash_value for row in store.registry.iter_audit_rows())
+
+
+def audit_log(
+    model: str | None = None,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    limit: int | None = 100,
+    offset: int = 0,
+    store: Store | None = None,
+) -> list[AuditEvent]:
+    """Events, newest first, optionally only those of one model, action or actor."""
+    from mlops_jupyter.store import get_store
+
+    if action is not None and action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; one of {', '.join(ACTIONS)}")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be 0 or more, got {limit}")
+    store = store or get_store()
+    rows = store.registry.audit_rows(
+        model=model, action=action, actor=actor, limit=limit, offset=offset
+    )
+    return [AuditEvent.from_row(row) for row in rows]
