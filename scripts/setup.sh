@@ -91,10 +91,11 @@ fi
 
 # serve the build output through a symlink, so a later `jlpm build` needs no reinstall
 run labextension-develop jupyter labextension develop --overwrite .
-lab_list="$(jupyter labextension list 2>&1)"
+strip_colors() { sed 's/\x1b\[[0-9;]*m//g'; }
+lab_list="$(jupyter labextension list 2>&1 | strip_colors)"
 grep -Eq 'mlops-jupyter v[^ ]+ enabled.*OK' <<<"$lab_list" ||
   { printf '%s\n' "$lab_list" >&2; fail "jupyter labextension list does not show mlops-jupyter enabled OK"; }
-server_list="$(jupyter server extension list 2>&1)"
+server_list="$(jupyter server extension list 2>&1 | strip_colors)"
 grep -Eq 'mlops_jupyter .*enabled' <<<"$server_list" && grep -Eq 'mlops_jupyter .*OK' <<<"$server_list" ||
   { printf '%s\n' "$server_list" >&2; fail "jupyter server extension list does not show mlops_jupyter enabled OK"; }
 note "labextension mlops-jupyter and server extension mlops_jupyter: enabled, OK"

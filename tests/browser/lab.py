@@ -145,6 +145,12 @@ def start_lab_server(base: Path, extra_args: list[str] | None = None) -> LabServ
     }
     for folder in (root_dir, store_dir, *jupyter_dirs.values()):
         folder.mkdir(parents=True, exist_ok=True)
+    # no "get Jupyter news?" toast and no update check: nothing but the page under test
+    notification = jupyter_dirs["JUPYTERLAB_SETTINGS_DIR"] / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True, exist_ok=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"checkForUpdates": False, "fetchNews": "false"})
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     env.update({k: str(v) for k, v in jupyter_dirs.items()})
     env["MLOPS_JUPYTER_STORE"] = str(store_dir)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .lab import SIDEBAR_ID, LabServer
+from .lab import SIDEBAR_ID, LabServer, start_lab_server, stop_lab_server
 
 pytestmark = pytest.mark.browser
 
@@ -45,3 +46,35 @@ def test_sidebar_shows_server_version(
     # clicking the tab again collapses the sidebar
     tab.click()
     panel.wait_for(state="hidden")
+
+
+@pytest.fixture(scope="module")
+def lab_without_server_extension(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab with the frontend installed but the mlops_jupyter server extension off."""
+    server = start_lab_server(
+        tmp_path_factory.mktemp("lab-no-server-ext"),
+        ["--ServerApp.jpserver_extensions=mlops_jupyter=False"],
+    )
+    yield server
+    stop_lab_server(server)
+
+
+def test_sidebar_reports_a_missing_server_extension(
+    page: Any, lab_without_server_extension: LabServer, screenshot: Any
+) -> None:
+    server = lab_without_server_extension
+    status, _, _ = server.request("mlops/api/v1/version")
+    assert status == 404  # the premise: the REST API is really not there
+
+    page.goto(server.lab_url)
+    page.wait_for_selector("#jp-main-dock-panel", state="attached", timeout=60_000)
+    toast = page.locator(".Toastify__toast", has_text="MLOps sidebar")
+    toast.wait_for(state="visible")
+    assert "server extension installed and enabled" in toast.inner_text()
+
+    page.locator(TAB).click()
+    status_view = page.locator(f"#{SIDEBAR_ID} .jp-mlops-ServerStatus-body")
+    status_view.wait_for(state="visible")
+    assert status_view.get_attribute("data-status") == "error"
+    assert "Not found" in status_view.inner_text()
+    screenshot("missing-server-extension")
