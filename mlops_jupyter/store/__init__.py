@@ -66,9 +66,23 @@ class Store:
         self.db.dispose()
 
 
+_locations: dict[tuple[str, str, str], StoreLocation] = {}
+
+
+def _current_location() -> StoreLocation:
+    """resolve_store() memoised on what it depends on (env vars and working directory)."""
+    from mlops_jupyter.config import ARTIFACTS_ENV, STORE_ENV
+
+    key = (os.environ.get(STORE_ENV, ""), os.environ.get(ARTIFACTS_ENV, ""), os.getcwd())
+    location = _locations.get(key)
+    if location is None:
+        location = _locations[key] = resolve_store()
+    return location
+
+
 def get_store(location: StoreLocation | None = None) -> Store:
     """The process-wide store for ``location`` (default: the discovered one)."""
-    location = location or resolve_store()
+    location = location or _current_location()
     store = _stores.get(location)
     if store is None:
         with _lock:
@@ -84,6 +98,7 @@ def reset_stores() -> None:
         for store in _stores.values():
             store.close()
         _stores.clear()
+        _locations.clear()
 
 
 if hasattr(os, "register_at_fork"):

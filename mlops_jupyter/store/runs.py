@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -244,13 +244,15 @@ class RunStore:
             return [dict(row) for row in rows]
 
     # -- environments ---------------------------------------------------------------------------
-    def ensure_environment(self, environment_id: str, fields: dict[str, Any]) -> str:
+    def ensure_environment(self, environment_id: str, fields: Callable[[], dict[str, Any]]) -> str:
+        """Record an environment once; ``fields`` is only called when it is new to this store."""
         if environment_id in self._known_environments:
             return environment_id
+        row = fields()
         self.db.transact(
             lambda conn: conn.execute(
                 dialect_insert(conn)(environments)
-                .values(environment_id=environment_id, created_at=time.time(), **fields)
+                .values(environment_id=environment_id, created_at=time.time(), **row)
                 .on_conflict_do_nothing(index_elements=["environment_id"])
             )
         )

@@ -136,12 +136,12 @@ def create_run(
     **source: Any,
 ) -> Run:
     """Insert a run row, register it as live, and (with ``push``) make it this thread's active run."""
-    from mlops_jupyter.tracking.environment import capture_environment
+    from mlops_jupyter.tracking.environment import current_environment
 
     store = store or get_store()
     experiment = experiment or default_experiment()
-    environment = capture_environment()
-    environment_id = store.runs.ensure_environment(environment.environment_id, environment.as_row())
+    environment, environment_id = current_environment()
+    store.runs.ensure_environment(environment_id, environment.as_row)
     if code is not None:
         source["code"] = code
         source["code_hash"] = hashlib.sha256(code.encode()).hexdigest()

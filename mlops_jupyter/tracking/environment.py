@@ -114,12 +114,29 @@ def git_state(cwd: str | None = None) -> dict[str, str | None]:
     return state
 
 
+_environment_cache: dict[tuple[Any, ...], tuple[Environment, str]] = {}
+
+
 def capture_environment(cwd: str | None = None) -> Environment:
-    return Environment(
-        python=platform.python_version(),
-        platform=platform.platform(),
-        packages=imported_packages(),
-        host=socket.gethostname(),
-        user=current_user(),
-        **git_state(cwd),
-    )
+    """The environment code runs in right now."""
+    return current_environment(cwd)[0]
+
+
+def current_environment(cwd: str | None = None) -> tuple[Environment, str]:
+    """The current environment and its id; rebuilt only when imports, git state or user change."""
+    packages = imported_packages()
+    git = git_state(cwd)
+    user = current_user()
+    key = (id(packages), tuple(git.values()), user)
+    cached = _environment_cache.get(key)
+    if cached is None:
+        environment = Environment(
+            python=platform.python_version(),
+            platform=platform.platform(),
+            packages=packages,
+            host=socket.gethostname(),
+            user=user,
+            **git,
+        )
+        cached = _environment_cache[key] = (environment, environment.environment_id)
+    return cached
