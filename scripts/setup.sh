@@ -90,7 +90,10 @@ fi
   fail "the frontend build did not produce mlops_jupyter/labextension/static/style.js"
 
 # serve the build output through a symlink, so a later `jlpm build` needs no reinstall
-run labextension-develop jupyter labextension develop --overwrite .
+LINK="$VIRTUAL_ENV/share/jupyter/labextensions/mlops-jupyter"
+if [[ "$(readlink -f "$LINK" 2>/dev/null)" != "$(readlink -f mlops_jupyter/labextension)" ]]; then
+  run labextension-develop jupyter labextension develop --overwrite .
+fi
 strip_colors() { sed 's/\x1b\[[0-9;]*m//g'; }
 lab_list="$(jupyter labextension list 2>&1 | strip_colors)"
 grep -Eq 'mlops-jupyter v[^ ]+ enabled.*OK' <<<"$lab_list" ||

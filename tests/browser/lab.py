@@ -132,8 +132,11 @@ def _wait_until_up(server: LabServer) -> None:
 
 
 def start_lab_server(base: Path, extra_args: list[str] | None = None) -> LabServer:
-    """Start ``python -m jupyterlab`` in its own sandbox under ``base``; wait until it answers."""
-    port = free_port()
+    """Start ``python -m jupyterlab`` in its own sandbox under ``base``; wait until it answers.
+
+    The free port is picked before the server binds it; if another process takes it in between,
+    the start is retried on a new port (up to 3 times).
+    """
     token = secrets.token_hex(24)
     root_dir = base / "root"
     store_dir = base / "store"
@@ -157,32 +160,37 @@ def start_lab_server(base: Path, extra_args: list[str] | None = None) -> LabServ
     env.setdefault("MLOPS_JUPYTER_USER", "browser-test")
     env["PYTHONUNBUFFERED"] = "1"
     LOGS.mkdir(parents=True, exist_ok=True)
-    log_path = LOGS / f"jupyterlab-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--allow-root",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--port-retries=0",
-        f"--ServerApp.token={token}",
-        f"--ServerApp.root_dir={root_dir}",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        *(extra_args or []),
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = LabServer(process, port, token, root_dir, store_dir, log_path, env)
-    try:
-        _wait_until_up(server)
-    except BaseException:
-        stop_lab_server(server)
-        raise
+    for attempt in range(3):
+        port = free_port()
+        log_path = LOGS / f"jupyterlab-{port}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--port-retries=0",
+            f"--ServerApp.token={token}",
+            f"--ServerApp.root_dir={root_dir}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *(extra_args or []),
+        ]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        server = LabServer(process, port, token, root_dir, store_dir, log_path, env)
+        try:
+            _wait_until_up(server)
+        except BaseException:
+            stop_lab_server(server)
+            if attempt < 2 and "already in use" in server.log_tail():
+                continue
+            raise
+        break
     return server
 
 
