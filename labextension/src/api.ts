@@ -14,11 +14,17 @@ export const API_PATH = `mlops/api/${API_GENERATION}`;
  * - `network`: the server could not be reached at all.
  * - `auth`: 401/403, the session is not (or no longer) authenticated.
  * - `not-found`: 404, usually the server extension is not enabled.
+ * - `bad-request`: 400, the server refused the input (its message says why).
  * - `server`: any other non-2xx answer.
  * - `invalid-response`: a 2xx answer whose body is not the expected JSON.
  */
 export type ApiErrorKind =
-  'network' | 'auth' | 'not-found' | 'server' | 'invalid-response';
+  | 'network'
+  | 'auth'
+  | 'not-found'
+  | 'bad-request'
+  | 'server'
+  | 'invalid-response';
 
 /**
  * Error raised by every helper in this module.
@@ -28,7 +34,8 @@ export class MlopsApiError extends Error {
     message: string,
     readonly kind: ApiErrorKind,
     readonly status: number | null = null,
-    readonly url: string = ''
+    readonly url: string = '',
+    readonly detail: string = ''
   ) {
     super(message);
     this.name = 'MlopsApiError';
@@ -76,7 +83,8 @@ export function errorFromResponse(
     if (typeof message === 'string') {
       detail = message;
     }
-  } else if (typeof body === 'string') {
+  } else if (typeof body === 'string' && !body.trim().startsWith('<')) {
+    // plain text is a message; an HTML error page is not worth quoting
     detail = body.trim().slice(0, 200);
   }
   let kind: ApiErrorKind;
@@ -86,14 +94,22 @@ export function errorFromResponse(
     summary = 'Not authorized by the Jupyter server';
   } else if (status === 404) {
     kind = 'not-found';
-    summary =
-      'Not found: is the mlops_jupyter server extension installed and enabled?';
+    // tornado's own 404 says no more than "Not Found": the route is missing
+    if (detail.toLowerCase() === 'not found') {
+      detail = '';
+    }
+    summary = detail
+      ? 'Not found'
+      : 'Not found: is the mlops_jupyter server extension installed and enabled?';
+  } else if (status === 400) {
+    kind = 'bad-request';
+    summary = 'The server refused the request';
   } else {
     kind = 'server';
     summary = `Server error ${status}`;
   }
   const message = detail ? `${summary} (${detail})` : summary;
-  return new MlopsApiError(message, kind, status, url);
+  return new MlopsApiError(message, kind, status, url, detail);
 }
 
 /**

@@ -1,19 +1,54 @@
+/**
+ * The JupyterLab plugin: builds the model and the MLOps sidebar, opens run
+ * detail and comparison tabs, and adds the commands ("Track this cell",
+ * "Run notebook as batch…") to the palette and the cell toolbar.
+ */
 import {
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
-import { ServerConnection } from '@jupyterlab/services';
+import {
+  ICommandPalette,
+  MainAreaWidget,
+  Notification
+} from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
 
-import { getVersion, versionMismatch } from './api';
-import { MlopsSidebar, ServerStatusModel, TRANSLATION_DOMAIN } from './panel';
+import { MlopsClient } from './client';
+import { batchDialog } from './commands/batch';
+import {
+  isTracked,
+  LOAD_EXTENSION,
+  loadsExtension,
+  toggleTrack
+} from './commands/track';
+import {
+  archiveDialog,
+  promoteDialog,
+  registerModelDialog,
+  reviewDialog,
+  rollbackDialog
+} from './dialogs';
+import { trackIcon, runIcon } from './icons';
+import { MlopsModel } from './model';
+import {
+  createCompareWidget,
+  createRunWidget,
+  ISidebarActions,
+  MlopsSidebar,
+  TRANSLATION_DOMAIN
+} from './panel';
 import { IMlopsSidebar, SIDEBAR_ID } from './tokens';
 
 export * from './api';
 export * from './tokens';
-export { MlopsSidebar, ServerStatusModel } from './panel';
+export { MlopsClient } from './client';
+export { MlopsModel } from './model';
+export { MlopsSidebar } from './panel';
 
 /**
  * Command ids.
@@ -21,34 +56,121 @@ export { MlopsSidebar, ServerStatusModel } from './panel';
 export namespace CommandIDs {
   export const open = 'mlops-jupyter:open-sidebar';
   export const checkServer = 'mlops-jupyter:check-server';
-}
-
-/**
- * Ask the server extension for its version and reflect the answer in the
- * model; tell the user through a notification when something is wrong.
- */
-export async function checkServer(
-  serverSettings: ServerConnection.ISettings,
-  model: ServerStatusModel
-): Promise<void> {
-  model.state = { status: 'loading' };
-  try {
-    const info = await getVersion(serverSettings);
-    const mismatch = versionMismatch(info);
-    if (mismatch) {
-      model.state = { status: 'mismatch', info, message: mismatch };
-      Notification.warning(mismatch, { autoClose: false });
-    } else {
-      model.state = { status: 'ok', info };
-    }
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    model.state = { status: 'error', message };
-    Notification.error(`MLOps sidebar: ${message}`, { autoClose: false });
-  }
+  export const refresh = 'mlops-jupyter:refresh';
+  export const toggleTrack = 'mlops-jupyter:toggle-track';
+  export const runBatch = 'mlops-jupyter:run-batch';
+  export const openRun = 'mlops-jupyter:open-run';
 }
 
 const NO_ARGS = { args: { type: 'object' as const, properties: {} } };
+
+/**
+ * Show `widget` in the main area, or the already open widget with its id.
+ */
+function showInMain(app: JupyterFrontEnd, widget: () => MainAreaWidget): void {
+  const created = widget();
+  for (const open of app.shell.widgets('main')) {
+    if (open.id === created.id) {
+      created.dispose();
+      app.shell.activateById(open.id);
+      return;
+    }
+  }
+  app.shell.add(created, 'main', { mode: 'split-right' });
+  app.shell.activateById(created.id);
+}
+
+/**
+ * Add the "Track this cell" and "Run notebook as batch…" commands.
+ */
+function addNotebookCommands(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker,
+  model: MlopsModel
+): void {
+  const activeCodeCell = () => {
+    const cell = tracker.activeCell;
+    return cell && cell.model.type === 'code' ? cell : null;
+  };
+
+  app.commands.addCommand(CommandIDs.toggleTrack, {
+    label: 'Track this cell',
+    caption:
+      'Toggle %%track on the first line: each run of the cell is recorded (code, params, metrics, data, model)',
+    icon: trackIcon,
+    describedBy: NO_ARGS,
+    isEnabled: () => activeCodeCell() !== null,
+    isToggled: () => {
+      const cell = activeCodeCell();
+      return cell ? isTracked(cell.model.sharedModel.getSource()) : false;
+    },
+    execute: () => {
+      const cell = activeCodeCell();
+      const notebook = tracker.currentWidget;
+      if (!cell || !notebook) {
+        return;
+      }
+      const shared = cell.model.sharedModel;
+      shared.setSource(toggleTrack(shared.getSource()));
+      app.commands.notifyCommandChanged(CommandIDs.toggleTrack);
+      const cells = notebook.content.model?.sharedModel.cells ?? [];
+      const sources = cells.map(c => c.getSource());
+      if (isTracked(shared.getSource()) && !loadsExtension(sources)) {
+        Notification.info(
+          '%%track needs the mlops_jupyter IPython extension in this notebook.',
+          {
+            autoClose: 10000,
+            actions: [
+              {
+                label: `Add ${LOAD_EXTENSION}`,
+                callback: () => {
+                  notebook.content.model?.sharedModel.insertCell(0, {
+                    cell_type: 'code',
+                    source: LOAD_EXTENSION
+                  });
+                }
+              }
+            ]
+          }
+        );
+      }
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.runBatch, {
+    label: 'Run notebook as batch…',
+    caption:
+      "Run the notebook with papermill over a grid of its parameters' values",
+    icon: runIcon,
+    describedBy: NO_ARGS,
+    isEnabled: () => tracker.currentWidget !== null,
+    execute: async () => {
+      const panel = tracker.currentWidget;
+      if (!panel) {
+        return;
+      }
+      // a batch run executes the file on disk: save what the user sees first
+      if (panel.context.model.dirty) {
+        await panel.context.save();
+      }
+      const path = panel.context.path;
+      let parameters;
+      try {
+        parameters = await model.notebookParameters(path);
+      } catch {
+        return; // the model has notified
+      }
+      const request = await batchDialog(path, parameters.parameters);
+      if (request && (await model.startSweep(request))) {
+        app.shell.activateById(SIDEBAR_ID);
+      }
+    }
+  });
+
+  tracker.activeCellChanged.connect(() =>
+    app.commands.notifyCommandChanged(CommandIDs.toggleTrack)
+  );
+}
 
 /**
  * The MLOps sidebar plugin.
@@ -59,28 +181,73 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
     'MLOps sidebar: runs, lineage, model registry, releases and monitoring.',
   autoStart: true,
   provides: IMlopsSidebar,
-  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    ITranslator,
+    INotebookTracker,
+    IRenderMimeRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    notebooks: INotebookTracker | null,
+    rendermime: IRenderMimeRegistry | null
   ): IMlopsSidebar => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
-    const serverSettings = app.serviceManager.serverSettings;
-    const status = new ServerStatusModel();
-    const refresh = () => {
-      void checkServer(serverSettings, status);
+    let sidebar: Widget | null = null;
+    const model = new MlopsModel({
+      client: new MlopsClient(app.serviceManager.serverSettings),
+      isVisible: () => sidebar?.isVisible ?? false,
+      notebookPath: () => notebooks?.currentWidget?.context.path ?? null
+    });
+    notebooks?.currentChanged.connect(() => model.notebookChanged());
+
+    const actions: ISidebarActions = {
+      openRun: runId =>
+        showInMain(app, () => createRunWidget(model, runId, actions)),
+      compare: runIds =>
+        showInMain(app, () =>
+          createCompareWidget(model, runIds, actions.openRun)
+        ),
+      registerModel: runId => void registerModelDialog(model, runId),
+      registerFromRun: runId => void registerModelDialog(model, runId),
+      showLineage: runId => {
+        model.setLineageFocus({ kind: 'run', id: runId });
+        app.shell.activateById(SIDEBAR_ID);
+      },
+      showModelLineage: (name, version) =>
+        model.setLineageFocus({
+          kind: 'model_version',
+          id: `${name}/${version}`,
+          name,
+          version
+        }),
+      openNotebook: path =>
+        void app.commands.execute('docmanager:open', { path }),
+      requestApproval: (name, version) =>
+        void model.requestApproval(name, version),
+      review: (name, version, decision) =>
+        void reviewDialog(model, name, version, decision),
+      promote: (name, version, aliases) =>
+        void promoteDialog(model, name, version, aliases),
+      rollback: (name, version, aliases) =>
+        void rollbackDialog(model, name, version, aliases),
+      archive: (name, version) => void archiveDialog(model, name, version)
     };
-    const sidebar = new MlopsSidebar({
-      serverSettings,
-      status,
-      onRefresh: refresh,
+
+    const panel = new MlopsSidebar({
+      model,
+      actions,
+      rendermime,
       translator: translator ?? undefined
     });
-    app.shell.add(sidebar, 'left', { rank: 850 });
+    sidebar = panel;
+    app.shell.add(panel, 'left', { rank: 850 });
     if (restorer) {
-      restorer.add(sidebar, SIDEBAR_ID);
+      restorer.add(panel, SIDEBAR_ID);
     }
 
     app.commands.addCommand(CommandIDs.open, {
@@ -91,16 +258,42 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
     app.commands.addCommand(CommandIDs.checkServer, {
       label: trans.__('Check the mlops_jupyter server extension'),
       describedBy: NO_ARGS,
-      execute: () => checkServer(serverSettings, status)
+      execute: () => model.checkServer()
     });
+    app.commands.addCommand(CommandIDs.refresh, {
+      label: trans.__('Refresh the MLOps sidebar'),
+      describedBy: NO_ARGS,
+      execute: () => model.refresh()
+    });
+    app.commands.addCommand(CommandIDs.openRun, {
+      label: args => trans.__('Open run %1', String(args.runId ?? '')),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { runId: { type: 'string' } },
+          required: ['runId']
+        }
+      },
+      execute: args => actions.openRun(String(args.runId))
+    });
+    const category = trans.__('MLOps');
+    const paletteCommands = [
+      CommandIDs.open,
+      CommandIDs.refresh,
+      CommandIDs.checkServer
+    ];
+    if (notebooks) {
+      addNotebookCommands(app, notebooks, model);
+      paletteCommands.push(CommandIDs.toggleTrack, CommandIDs.runBatch);
+    }
     if (palette) {
-      const category = trans.__('MLOps');
-      palette.addItem({ command: CommandIDs.open, category });
-      palette.addItem({ command: CommandIDs.checkServer, category });
+      for (const command of paletteCommands) {
+        palette.addItem({ command, category });
+      }
     }
 
-    refresh();
-    return sidebar;
+    void app.restored.then(() => model.start());
+    return panel;
   }
 };
 

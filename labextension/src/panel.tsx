@@ -1,3 +1,10 @@
+/**
+ * The MLOps sidebar: a JupyterLab `SidePanel` whose sections are
+ * `ReactWidget`s over one `MlopsModel`; and the main-area widgets for run
+ * detail and run comparison.
+ */
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import {
   ITranslator,
@@ -11,12 +18,19 @@ import {
   ToolbarButtonComponent,
   UseSignal
 } from '@jupyterlab/ui-components';
-import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
+import { Message } from '@lumino/messaging';
+import { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { IVersionInfo } from './api';
-import { mlopsIcon } from './icons';
+import { CompareView } from './components/CompareView';
+import { LineageView } from './components/LineageView';
+import { IModelActions, ModelsView } from './components/ModelsView';
+import { MonitorView } from './components/MonitorView';
+import { IRunActions, RunDetailView } from './components/RunDetail';
+import { RunsView } from './components/RunsView';
+import { SweepsView } from './components/SweepsView';
+import { compareIcon, mlopsIcon, runIcon } from './icons';
+import { ConnectionState, MlopsModel } from './model';
 import { IMlopsSidebar, SIDEBAR_ID } from './tokens';
 import { FRONTEND_VERSION } from './version';
 
@@ -24,36 +38,6 @@ import { FRONTEND_VERSION } from './version';
  * Translation domain of this extension.
  */
 export const TRANSLATION_DOMAIN = 'mlops_jupyter';
-
-/**
- * What the sidebar knows about its server extension.
- */
-export type ConnectionState =
-  | { status: 'loading' }
-  | { status: 'ok'; info: IVersionInfo }
-  | { status: 'mismatch'; info: IVersionInfo; message: string }
-  | { status: 'error'; message: string };
-
-/**
- * Holds the connection state and signals its changes.
- */
-export class ServerStatusModel {
-  get state(): ConnectionState {
-    return this._state;
-  }
-
-  set state(value: ConnectionState) {
-    this._state = value;
-    this._changed.emit(value);
-  }
-
-  get changed(): ISignal<this, ConnectionState> {
-    return this._changed;
-  }
-
-  private _state: ConnectionState = { status: 'loading' };
-  private _changed = new Signal<this, ConnectionState>(this);
-}
 
 /**
  * Render the connection state.
@@ -108,76 +92,133 @@ export function ServerStatusView(props: {
 }
 
 /**
- * Sidebar section showing the server extension's version.
+ * A sidebar section: a titled `ReactWidget` rendering one view.
  */
-export class ServerStatusSection extends ReactWidget {
-  constructor(options: ServerStatusSection.IOptions) {
+export class SectionWidget extends ReactWidget {
+  constructor(options: SectionWidget.IOptions) {
     super();
-    this._model = options.model;
-    this._onRefresh = options.onRefresh;
-    this._trans = (options.translator ?? nullTranslator).load(
-      TRANSLATION_DOMAIN
-    );
-    this.addClass('jp-mlops-ServerStatus');
-    this.title.label = this._trans.__('Server');
+    this.title.label = options.label;
+    this.addClass('jp-mlops-Section');
+    this.addClass(`jp-mlops-Section-${options.name}`);
+    this.node.dataset.section = options.name;
+    this._render = options.render;
   }
 
   render(): JSX.Element {
-    return (
-      <UseSignal signal={this._model.changed} initialArgs={this._model.state}>
-        {(_, state) => (
-          <ServerStatusView
-            state={state ?? this._model.state}
-            trans={this._trans}
-            onRefresh={this._onRefresh}
-          />
-        )}
-      </UseSignal>
-    );
+    return this._render();
   }
 
-  private _model: ServerStatusModel;
-  private _onRefresh?: () => void;
-  private _trans: TranslationBundle;
+  private _render: () => JSX.Element;
 }
 
-export namespace ServerStatusSection {
+export namespace SectionWidget {
   export interface IOptions {
-    model: ServerStatusModel;
-    onRefresh?: () => void;
-    translator?: ITranslator;
+    name: string;
+    label: string;
+    render: () => JSX.Element;
   }
 }
 
 /**
- * The MLOps sidebar: a JupyterLab `SidePanel` whose sections are widgets.
+ * What the sidebar's views ask the application to do.
+ */
+export interface ISidebarActions extends IModelActions, IRunActions {
+  compare(runIds: string[]): void;
+}
+
+/**
+ * The MLOps sidebar.
  */
 export class MlopsSidebar extends SidePanel implements IMlopsSidebar {
   constructor(options: MlopsSidebar.IOptions) {
     const translator = options.translator ?? nullTranslator;
     super({ translator });
     const trans = translator.load(TRANSLATION_DOMAIN);
+    const { model, actions } = options;
     this.id = SIDEBAR_ID;
     this.addClass('jp-mlops-Sidebar');
     this.title.icon = mlopsIcon;
     this.title.caption = trans.__('MLOps');
-    this.serverSettings = options.serverSettings;
+    this.model = model;
+    this.serverSettings = model.client.serverSettings;
 
     const heading = new Widget({ node: document.createElement('h2') });
     heading.addClass('jp-mlops-Sidebar-heading');
     heading.node.textContent = trans.__('MLOps');
     this.header.addWidget(heading);
 
-    this.addSection(
-      new ServerStatusSection({
-        model: options.status,
-        onRefresh: options.onRefresh,
-        translator
-      }),
-      { rank: 1000 }
-    );
+    const sections: [string, string, number, () => JSX.Element][] = [
+      [
+        'runs',
+        trans.__('Runs'),
+        100,
+        () => (
+          <RunsView
+            model={model}
+            onOpenRun={actions.openRun}
+            onCompare={actions.compare}
+          />
+        )
+      ],
+      [
+        'lineage',
+        trans.__('Lineage'),
+        200,
+        () => <LineageView model={model} onOpenRun={actions.openRun} />
+      ],
+      [
+        'models',
+        trans.__('Models'),
+        300,
+        () => (
+          <ModelsView
+            model={model}
+            actions={actions}
+            rendermime={options.rendermime ?? null}
+          />
+        )
+      ],
+      [
+        'monitoring',
+        trans.__('Monitoring'),
+        400,
+        () => <MonitorView model={model} onOpenRun={actions.openRun} />
+      ],
+      [
+        'sweeps',
+        trans.__('Batch runs'),
+        500,
+        () => <SweepsView model={model} onOpenRun={actions.openRun} />
+      ]
+    ];
+    for (const [name, label, rank, render] of sections) {
+      this.addSection(new SectionWidget({ name, label, render }), { rank });
+    }
+    const status = new SectionWidget({
+      name: 'server',
+      label: trans.__('Server'),
+      render: () => (
+        <UseSignal
+          signal={model.connectionChanged}
+          initialArgs={model.connection}
+        >
+          {(_, state) => (
+            <ServerStatusView
+              state={state ?? model.connection}
+              trans={trans}
+              onRefresh={() => void model.checkServer()}
+            />
+          )}
+        </UseSignal>
+      )
+    });
+    status.addClass('jp-mlops-ServerStatus');
+    this.addSection(status, { rank: 1000 });
+    // the runs table deserves most of the height; the server facts little
+    (this.content as AccordionPanel).setRelativeSizes([5, 2.5, 3, 1.5, 1, 0.8]);
   }
 
+  readonly model: MlopsModel;
   readonly serverSettings: ServerConnection.ISettings;
 
   addSection(widget: Widget, options: { rank?: number } = {}): void {
@@ -193,14 +234,71 @@ export class MlopsSidebar extends SidePanel implements IMlopsSidebar {
     }
   }
 
+  /**
+   * Coming back on screen: show fresh data now rather than at the next tick.
+   */
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (this.model.connection.status !== 'loading') {
+      void this.model.refresh();
+    }
+  }
+
   private _ranks = new Map<Widget, number>();
 }
 
 export namespace MlopsSidebar {
   export interface IOptions {
-    serverSettings: ServerConnection.ISettings;
-    status: ServerStatusModel;
-    onRefresh?: () => void;
+    model: MlopsModel;
+    actions: ISidebarActions;
+    rendermime?: IRenderMimeRegistry | null;
     translator?: ITranslator;
   }
+}
+
+/**
+ * A main-area tab showing one run.
+ */
+export function createRunWidget(
+  model: MlopsModel,
+  runId: string,
+  actions: IRunActions
+): MainAreaWidget {
+  const content = ReactWidget.create(
+    <RunDetailView model={model} runId={runId} actions={actions} />
+  );
+  const widget = new MainAreaWidget({ content });
+  widget.id = `mlops-run-${runId}`;
+  widget.addClass('jp-mlops-MainArea');
+  widget.title.label = `Run ${runId.slice(-8)}`;
+  widget.title.caption = `mlops_jupyter run ${runId}`;
+  widget.title.icon = runIcon;
+  widget.title.closable = true;
+  void model.runDetail(runId).then(
+    run => {
+      widget.title.label = `Run ${run.name ?? runId.slice(-8)}`;
+    },
+    () => undefined
+  );
+  return widget;
+}
+
+/**
+ * A main-area tab comparing runs.
+ */
+export function createCompareWidget(
+  model: MlopsModel,
+  runIds: string[],
+  onOpenRun: (runId: string) => void
+): MainAreaWidget {
+  const content = ReactWidget.create(
+    <CompareView model={model} runIds={runIds} onOpenRun={onOpenRun} />
+  );
+  const widget = new MainAreaWidget({ content });
+  widget.id = `mlops-compare-${runIds.join('-')}`;
+  widget.addClass('jp-mlops-MainArea');
+  widget.title.label = `Compare ${runIds.length} runs`;
+  widget.title.icon = compareIcon;
+  widget.title.closable = true;
+  return widget;
 }

@@ -1,0 +1,410 @@
+/**
+ * The Models section: registered models; per model its versions with alias
+ * badges and approval state, the actions each state allows, the model card
+ * and the alias history as a timeline.
+ */
+import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
+import * as React from 'react';
+
+import { MlopsModel } from '../model';
+import { IAliasEvent, IModelSummary, IModelVersion } from '../types';
+import { AliasBadge, ApprovalBadge } from './badges';
+import { formatTime, formatTimestamp, formatValue, shortId } from './format';
+import { useLoad, useSignals } from './hooks';
+
+/**
+ * What the models view asks the application to do (dialogs live there).
+ */
+export interface IModelActions {
+  registerFromRun(runId?: string): void;
+  requestApproval(name: string, version: number): void;
+  review(name: string, version: number, decision: 'approve' | 'reject'): void;
+  promote(name: string, version: number, aliases: string[]): void;
+  rollback(name: string, version: number, aliases: string[]): void;
+  archive(name: string, version: number): void;
+  openRun(runId: string): void;
+  showModelLineage(name: string, version: number): void;
+}
+
+/**
+ * The actions a version's state allows, in the order they are offered.
+ */
+export function allowedActions(version: IModelVersion): string[] {
+  if (version.archived) {
+    return [];
+  }
+  const actions: string[] = [];
+  if (version.state === 'none' || version.state === 'rejected') {
+    actions.push('request-approval');
+  }
+  if (version.state === 'pending') {
+    actions.push('approve', 'reject');
+  }
+  if (version.state === 'approved') {
+    actions.push('promote');
+  }
+  if (version.aliases.length > 0) {
+    actions.push('rollback');
+  } else {
+    actions.push('archive');
+  }
+  return actions;
+}
+
+/**
+ * Markdown through JupyterLab's rendermime, so it looks like a notebook's
+ * Markdown cells (sanitized, themed, with LaTeX and links handled).
+ */
+export function MarkdownView(props: {
+  source: string;
+  rendermime: IRenderMimeRegistry | null;
+}): JSX.Element {
+  const host = React.useRef<HTMLDivElement>(null);
+  const { source, rendermime } = props;
+  React.useEffect(() => {
+    if (!rendermime || !host.current) {
+      return;
+    }
+    const renderer = rendermime.createRenderer('text/markdown');
+    const node = host.current;
+    node.appendChild(renderer.node);
+    void renderer.renderModel(
+      new MimeModel({ data: { 'text/markdown': source }, trusted: false })
+    );
+    return () => {
+      renderer.dispose();
+      node.textContent = '';
+    };
+  }, [source, rendermime]);
+  if (!rendermime) {
+    return <pre className="jp-mlops-Card jp-mlops-Code">{source}</pre>;
+  }
+  return <div className="jp-mlops-Card" ref={host} />;
+}
+
+function VersionCard(props: {
+  model: MlopsModel;
+  name: string;
+  version: number;
+  rendermime: IRenderMimeRegistry | null;
+  refreshKey: number;
+}): JSX.Element {
+  const { model, name, version } = props;
+  const detail = useLoad(
+    () => model.modelVersion(name, version),
+    [name, version, props.refreshKey]
+  );
+  if (detail.state !== 'ready') {
+    return (
+      <div className="jp-mlops-Muted">
+        {detail.state === 'error' ? detail.message : 'Loading…'}
+      </div>
+    );
+  }
+  const value = detail.value;
+  return (
+    <div className="jp-mlops-VersionDetail">
+      {Object.keys(value.metrics).length > 0 && (
+        <dl className="jp-mlops-Facts">
+          {Object.entries(value.metrics).map(([key, metric]) => (
+            <React.Fragment key={key}>
+              <dt>{key}</dt>
+              <dd>{formatValue(metric)}</dd>
+            </React.Fragment>
+          ))}
+        </dl>
+      )}
+      {value.approvals.length > 0 && (
+        <ul className="jp-mlops-Approvals">
+          {value.approvals.map((approval, i) => (
+            <li key={i} className={`jp-mlops-Approval-${approval.decision}`}>
+              <b>{approval.user}</b> {approval.decision}{' '}
+              <span
+                className="jp-mlops-Muted"
+                title={formatTimestamp(approval.created_at)}
+              >
+                {formatTime(approval.created_at)}
+              </span>
+              {approval.comment && <q>{approval.comment}</q>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {value.card ? (
+        <MarkdownView source={value.card} rendermime={props.rendermime} />
+      ) : (
+        <p className="jp-mlops-Empty">No model card.</p>
+      )}
+    </div>
+  );
+}
+
+const ACTION_LABELS: Record<string, string> = {
+  'request-approval': 'Request approval',
+  approve: 'Approve…',
+  reject: 'Reject…',
+  promote: 'Promote…',
+  rollback: 'Roll back…',
+  archive: 'Archive…'
+};
+
+function VersionRow(props: {
+  model: MlopsModel;
+  version: IModelVersion;
+  aliases: string[];
+  actions: IModelActions;
+  rendermime: IRenderMimeRegistry | null;
+  refreshKey: number;
+}): JSX.Element {
+  const { version, actions } = props;
+  const [open, setOpen] = React.useState(false);
+  const run = (action: string) => {
+    const { name } = version;
+    switch (action) {
+      case 'request-approval':
+        return actions.requestApproval(name, version.version);
+      case 'approve':
+      case 'reject':
+        return actions.review(name, version.version, action);
+      case 'promote':
+        return actions.promote(name, version.version, props.aliases);
+      case 'rollback':
+        return actions.rollback(name, version.version, version.aliases);
+      case 'archive':
+        return actions.archive(name, version.version);
+    }
+  };
+  return (
+    <li
+      className={`jp-mlops-Version${version.archived ? ' jp-mod-archived' : ''}`}
+      data-version={version.version}
+    >
+      <div className="jp-mlops-Version-line">
+        <button
+          className="jp-mlops-Version-toggle"
+          aria-expanded={open}
+          onClick={() => setOpen(!open)}
+          title="Show the card, metrics and approvals"
+        >
+          v{version.version}
+        </button>
+        {version.aliases.map(alias => (
+          <AliasBadge key={alias} alias={alias} />
+        ))}
+        <ApprovalBadge state={version.archived ? 'archived' : version.state} />
+        <span className="jp-mlops-Runs-spacer" />
+        <span
+          className="jp-mlops-Muted"
+          title={formatTimestamp(version.created_at)}
+        >
+          {formatTime(version.created_at)}
+        </span>
+      </div>
+      <div className="jp-mlops-Version-meta">
+        {version.run_id && (
+          <button
+            className="jp-mlops-LinkButton"
+            onClick={() => actions.openRun(version.run_id!)}
+            title={version.run_id}
+          >
+            run {shortId(version.run_id)}
+          </button>
+        )}
+        {version.created_by && (
+          <span className="jp-mlops-Muted"> by {version.created_by}</span>
+        )}
+        {version.flavor && (
+          <span className="jp-mlops-Muted"> · {version.flavor}</span>
+        )}
+        <button
+          className="jp-mlops-LinkButton"
+          onClick={() =>
+            actions.showModelLineage(version.name, version.version)
+          }
+        >
+          lineage
+        </button>
+      </div>
+      <div className="jp-mlops-Version-actions">
+        {allowedActions(version).map(action => (
+          <button
+            key={action}
+            className={`jp-mlops-Button jp-mlops-Action-${action}`}
+            data-action={action}
+            onClick={() => run(action)}
+          >
+            {ACTION_LABELS[action]}
+          </button>
+        ))}
+      </div>
+      {open && (
+        <VersionCard
+          model={props.model}
+          name={version.name}
+          version={version.version}
+          rendermime={props.rendermime}
+          refreshKey={props.refreshKey}
+        />
+      )}
+    </li>
+  );
+}
+
+/**
+ * Alias moves, newest first, as a vertical timeline.
+ */
+export function AliasTimeline(props: { events: IAliasEvent[] }): JSX.Element {
+  if (props.events.length === 0) {
+    return <p className="jp-mlops-Empty">No alias has been set yet.</p>;
+  }
+  const events = [...props.events].sort((a, b) => b.created_at - a.created_at);
+  return (
+    <ol className="jp-mlops-Timeline">
+      {events.map((event, i) => (
+        <li key={i} className={`jp-mlops-Timeline-${event.action}`}>
+          <span className="jp-mlops-Timeline-dot" />
+          <div>
+            <AliasBadge alias={event.alias} /> <b>{event.action}</b>{' '}
+            {event.from_version !== null ? `v${event.from_version} → ` : ''}
+            {event.to_version !== null ? `v${event.to_version}` : 'unset'}
+          </div>
+          <div
+            className="jp-mlops-Muted"
+            title={formatTimestamp(event.created_at)}
+          >
+            {event.actor} · {formatTime(event.created_at)}
+            {event.reason ? ` · ${event.reason}` : ''}
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function ModelEntry(props: {
+  model: MlopsModel;
+  summary: IModelSummary;
+  actions: IModelActions;
+  rendermime: IRenderMimeRegistry | null;
+  initiallyOpen: boolean;
+}): JSX.Element {
+  const { model, summary } = props;
+  const [open, setOpen] = React.useState(props.initiallyOpen);
+  const [refreshKey, setRefreshKey] = React.useState(0);
+  React.useEffect(() => {
+    const onChanged = (_: MlopsModel, name: string) => {
+      if (name === summary.name) {
+        setRefreshKey(key => key + 1);
+      }
+    };
+    model.modelChanged.connect(onChanged);
+    return () => {
+      model.modelChanged.disconnect(onChanged);
+    };
+  }, [model, summary.name]);
+  // the summary changes when the poll sees a new version or alias
+  const summaryKey = JSON.stringify(summary);
+  const detail = useLoad(
+    () => (open ? model.modelDetail(summary.name) : Promise.resolve(null)),
+    [open, summary.name, refreshKey, summaryKey]
+  );
+  const aliasNames = Object.keys(summary.aliases);
+  return (
+    <li className="jp-mlops-Model" data-model={summary.name}>
+      <button
+        className="jp-mlops-Model-header"
+        aria-expanded={open}
+        onClick={() => setOpen(!open)}
+      >
+        <span className={`jp-mlops-Disclosure${open ? ' jp-mod-open' : ''}`} />
+        <b>{summary.name}</b>
+        <span className="jp-mlops-Muted">
+          {summary.versions} version{summary.versions === 1 ? '' : 's'}
+        </span>
+        {Object.entries(summary.aliases).map(([alias, version]) => (
+          <span key={alias} className="jp-mlops-AliasPointer">
+            <AliasBadge alias={alias} /> v{version}
+          </span>
+        ))}
+      </button>
+      {open && detail.state === 'ready' && detail.value && (
+        <div className="jp-mlops-Model-body">
+          {detail.value.description && <p>{detail.value.description}</p>}
+          <ul className="jp-mlops-Versions">
+            {[...detail.value.versions]
+              .sort((a, b) => b.version - a.version)
+              .map(version => (
+                <VersionRow
+                  key={version.version}
+                  model={model}
+                  version={version}
+                  aliases={aliasNames}
+                  actions={props.actions}
+                  rendermime={props.rendermime}
+                  refreshKey={refreshKey}
+                />
+              ))}
+          </ul>
+          <h4>Alias history</h4>
+          <AliasTimeline events={detail.value.alias_history} />
+        </div>
+      )}
+      {open && detail.state === 'error' && (
+        <p className="jp-mlops-Error">{detail.message}</p>
+      )}
+    </li>
+  );
+}
+
+export function ModelsView(props: {
+  model: MlopsModel;
+  actions: IModelActions;
+  rendermime: IRenderMimeRegistry | null;
+}): JSX.Element {
+  const { model } = props;
+  useSignals(model.modelsChanged, model.selectionChanged);
+  const models = model.models;
+  const selected = model.selectedRunIds;
+  return (
+    <div className="jp-mlops-Models">
+      <div className="jp-mlops-Runs-toolbar">
+        <button
+          className="jp-mlops-Button jp-mlops-RegisterButton"
+          title={
+            selected.length === 1
+              ? `Register the model of the selected run`
+              : 'Register the model a run logged'
+          }
+          onClick={() =>
+            props.actions.registerFromRun(
+              selected.length === 1 ? selected[0] : undefined
+            )
+          }
+        >
+          Register from run…
+        </button>
+      </div>
+      {models === null && <p className="jp-mlops-Muted">Loading models…</p>}
+      {models !== null && models.length === 0 && (
+        <p className="jp-mlops-Empty">
+          No registered models yet. Register one from a run (Register model… in
+          a run's detail) or with mj.register_model().
+        </p>
+      )}
+      {models !== null && models.length > 0 && (
+        <ul className="jp-mlops-ModelList">
+          {models.map(summary => (
+            <ModelEntry
+              key={summary.name}
+              model={model}
+              summary={summary}
+              actions={props.actions}
+              rendermime={props.rendermime}
+              initiallyOpen={models.length === 1}
+            />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,322 @@
+/**
+ * Shapes of the JSON documents the mlops_jupyter REST API answers with
+ * (`/mlops/api/v1`, described by its OpenAPI document `openapi.json`).
+ *
+ * Times are seconds since the epoch (floats), as the store keeps them.
+ */
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'killed';
+
+/**
+ * One row of `GET runs`.
+ */
+export interface IRun {
+  run_id: string;
+  experiment: string;
+  name: string | null;
+  kind: string;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  duration_s: number | null;
+  parent_run_id?: string | null;
+  attempt?: number;
+  user?: string | null;
+  notebook_path?: string | null;
+  cell_id?: string | null;
+  params: Record<string, unknown>;
+  metrics: Record<string, number | null>;
+  tags: Record<string, string>;
+}
+
+/**
+ * Answer of `GET runs`: one page of runs and the number of runs matching.
+ */
+export interface IRunsPage {
+  runs: IRun[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * A dataset (or other node) linked to a run as input or output.
+ */
+export interface ILinkedNode {
+  node_type: 'dataset' | 'run' | 'model_version';
+  node_id: string;
+  name?: string | null;
+  uri?: string | null;
+  fingerprint?: string | null;
+  format?: string | null;
+  rows?: number | null;
+  columns?: number | null;
+}
+
+export interface IArtifact {
+  name: string;
+  digest: string;
+  size: number;
+  media_type?: string | null;
+  created_at?: number;
+}
+
+export interface IRunSource {
+  notebook_path?: string | null;
+  cell_id?: string | null;
+  execution_count?: number | null;
+  code?: string | null;
+  code_hash?: string | null;
+  host?: string | null;
+}
+
+export interface IEnvironment {
+  python?: string | null;
+  platform?: string | null;
+  packages?: Record<string, string> | null;
+  git_commit?: string | null;
+  git_branch?: string | null;
+  git_dirty_hash?: string | null;
+  host?: string | null;
+  user?: string | null;
+}
+
+/**
+ * Answer of `GET runs/{id}`.
+ */
+export interface IRunDetail extends IRun {
+  metric_keys: string[];
+  source: IRunSource;
+  environment: IEnvironment | null;
+  inputs: ILinkedNode[];
+  outputs: ILinkedNode[];
+  artifacts: IArtifact[];
+  children: string[];
+  error: string | null;
+}
+
+/**
+ * Answer of `GET runs/{id}/metrics/{key}`: a series, downsampled by the
+ * server (LTTB) to at most `max_points` points; NaN/inf points are left out.
+ */
+export interface IMetricSeries {
+  run_id: string;
+  key: string;
+  total_points: number;
+  nonfinite_points: number;
+  method: 'none' | 'lttb' | string;
+  step: number[];
+  value: number[];
+  timestamp: number[];
+}
+
+export type LineageNodeType = 'dataset' | 'run' | 'model_version';
+
+/**
+ * A node of `GET lineage/{id}`; `id` is `TYPE:ID`, unique in the graph.
+ */
+export interface ILineageNode {
+  id: string;
+  type: LineageNodeType;
+  node_id: string;
+  label: string;
+  attributes: Record<string, unknown>;
+}
+
+/**
+ * An edge follows the data: `dataset -> run` for an input, `run -> dataset`
+ * for an output.
+ */
+export interface ILineageEdge {
+  source: string;
+  target: string;
+  role: 'input' | 'output';
+  name: string | null;
+}
+
+export interface ILineageGraph {
+  root: string;
+  direction: 'upstream' | 'downstream' | 'both';
+  nodes: ILineageNode[];
+  edges: ILineageEdge[];
+}
+
+export type ApprovalState = 'none' | 'pending' | 'approved' | 'rejected';
+
+export interface IApproval {
+  user: string;
+  decision: 'requested' | 'approved' | 'rejected';
+  comment: string | null;
+  created_at: number;
+}
+
+export interface IAliasEvent {
+  alias: string;
+  from_version: number | null;
+  to_version: number | null;
+  action: string;
+  actor: string;
+  reason: string | null;
+  created_at: number;
+}
+
+export interface IModelVersion {
+  name: string;
+  version: number;
+  run_id: string | null;
+  state: ApprovalState;
+  archived: boolean;
+  aliases: string[];
+  created_at: number;
+  created_by: string | null;
+  flavor: string | null;
+  artifact_digest: string | null;
+  metrics: Record<string, number | null>;
+  signature: unknown;
+  description: string | null;
+}
+
+/**
+ * Answer of `GET models/{name}/versions/{v}`.
+ */
+export interface IModelVersionDetail extends IModelVersion {
+  approvals: IApproval[];
+  alias_history: IAliasEvent[];
+  /** The model card, Markdown. */
+  card: string | null;
+}
+
+/**
+ * One row of `GET models`.
+ */
+export interface IModelSummary {
+  name: string;
+  description: string | null;
+  owner: string | null;
+  created_at: number;
+  latest_version: number | null;
+  versions: number;
+  aliases: Record<string, number>;
+}
+
+/**
+ * Answer of `GET models/{name}`.
+ */
+export interface IModelDetail {
+  name: string;
+  description: string | null;
+  owner: string | null;
+  created_at: number;
+  policy: Record<string, unknown>;
+  aliases: Record<string, number>;
+  versions: IModelVersion[];
+  alias_history: IAliasEvent[];
+}
+
+/**
+ * Answer of a `POST models/{name}/versions/{v}/{action}`.
+ */
+export interface IActionResult {
+  action: string;
+  actor: string;
+  version: IModelVersionDetail;
+}
+
+export interface IGate {
+  name: string;
+  passed: boolean;
+  message: string;
+  metric: string | null;
+  value: number | null;
+  threshold: number | null;
+}
+
+/**
+ * Answer of `GET models/{name}/versions/{v}/gates?alias=`: what a promotion
+ * would check, without changing anything.
+ */
+export interface IGateReport {
+  name: string;
+  version: number;
+  alias: string;
+  protected: boolean;
+  approved: boolean;
+  /** Whether the promotion would be allowed. */
+  passed: boolean;
+  gates: IGate[];
+}
+
+export type CheckStatus = 'ok' | 'warning' | 'failed';
+
+export interface IMonitorCheck {
+  check_id: string;
+  model: string;
+  version: number;
+  alias: string | null;
+  kind: 'drift' | 'performance';
+  status: CheckStatus;
+  drifted_columns: string[];
+  result: Record<string, unknown>;
+  /** The training run of the checked version. */
+  run_id: string | null;
+  created_at: number;
+}
+
+export interface INotebookParameter {
+  name: string;
+  type: string;
+  default: unknown;
+  default_source: string;
+  help: string | null;
+}
+
+/**
+ * Answer of `GET notebooks/params?path=`.
+ */
+export interface INotebookParameters {
+  path: string;
+  parameters: INotebookParameter[];
+}
+
+/**
+ * Body of `POST sweeps`.
+ */
+export interface ISweepRequest {
+  notebook: string;
+  grid: Record<string, unknown[]>;
+  parameters?: Record<string, unknown>;
+  workers?: number;
+  name?: string;
+  experiment?: string;
+}
+
+/**
+ * Answer of `POST sweeps` (202).
+ */
+export interface ISweepStarted {
+  sweep_id: string;
+  points_total: number;
+  status: string;
+}
+
+export interface ISweepSummary {
+  sweep_id: string;
+  name: string | null;
+  experiment: string;
+  status: RunStatus;
+  notebook_path: string | null;
+  start_time: number;
+  end_time: number | null;
+  points_total: number | null;
+  /** Points per status: `{finished: 3, running: 2, failed: 1}`. */
+  points: Record<string, number>;
+}
+
+/**
+ * Answer of `GET sweeps/{id}`.
+ */
+export interface ISweepDetail {
+  sweep: ISweepSummary;
+  params: Record<string, unknown>;
+  children: IRun[];
+}
