@@ -21,6 +21,10 @@ COMMANDS: dict[str, str] = {
     "runs": "mlops_jupyter.cli_tracking:runs_group",
     "store": "mlops_jupyter.cli_tracking:store_group",
     "gc": "mlops_jupyter.cli_tracking:gc_command",
+    "lineage": "mlops_jupyter.cli_lineage:lineage_command",
+    "models": "mlops_jupyter.registry.cli:models_group",
+    "audit": "mlops_jupyter.registry.cli:audit_group",
+    "export": "mlops_jupyter.registry.cli:export_group",
 }
 
 

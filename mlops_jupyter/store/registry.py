@@ -82,7 +82,7 @@ class RegistryTransaction:
         self, name: str, owner: str, policy: str, description: str | None, at: float
     ) -> bool:
         """Insert the model unless it exists; True when this call created it."""
-        result = self.conn.execute(
+        inserted = self.conn.execute(
             dialect_insert(self.conn)(registered_models)
             .values(
                 name=name,
@@ -93,8 +93,9 @@ class RegistryTransaction:
                 updated_at=at,
             )
             .on_conflict_do_nothing(index_elements=["name"])
-        )
-        return result.rowcount == 1
+            .returning(registered_models.c.name)  # psycopg reports rowcount -1 here
+        ).first()
+        return inserted is not None
 
     def update_model(self, name: str, **fields: Any) -> None:
         self.conn.execute(
@@ -169,21 +170,22 @@ class RegistryTransaction:
         someone else moved it first."""
         values = {"version": version, "updated_at": at, "updated_by": actor}
         if expected_revision == 0:
-            result = self.conn.execute(
+            inserted = self.conn.execute(
                 dialect_insert(self.conn)(model_aliases)
                 .values(name=name, alias=alias, revision=1, **values)
                 .on_conflict_do_nothing(index_elements=["name", "alias"])
+                .returning(model_aliases.c.revision)  # psycopg reports rowcount -1 here
+            ).first()
+            return 1 if inserted is not None else None
+        result = self.conn.execute(
+            update(model_aliases)
+            .where(
+                model_aliases.c.name == name,
+                model_aliases.c.alias == alias,
+                model_aliases.c.revision == expected_revision,
             )
-        else:
-            result = self.conn.execute(
-                update(model_aliases)
-                .where(
-                    model_aliases.c.name == name,
-                    model_aliases.c.alias == alias,
-                    model_aliases.c.revision == expected_revision,
-                )
-                .values(revision=expected_revision + 1, **values)
-            )
+            .values(revision=expected_revision + 1, **values)
+        )
         return expected_revision + 1 if result.rowcount == 1 else None
 
     def record_alias_change(self, row: dict[str, Any]) -> None:

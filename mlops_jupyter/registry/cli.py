@@ -1,0 +1,555 @@
+"""CLI verbs of the registry: ``models ...``, ``audit verify|ls`` and ``export mlflow``.
+
+Exit codes let a CI pipeline gate on them: 0 done; 1 refused by the rules (unapproved or
+gate-failing promotion, self-approval, a concurrent alias move, a tampered model file, a broken
+audit chain); 2 bad input (unknown model or version, invalid name, missing comment).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import warnings
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mlops_jupyter.cli import EXIT_CHECK_FAILED, EXIT_USAGE, FORMAT_OPTION, emit, fail
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _iso(epoch: float | None) -> str | None:
+    return (
+        None
+        if epoch is None
+        else datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+    )
+
+
+def registry_errors(command: F) -> F:
+    """Turn registry errors into a message and the exit code a pipeline can gate on."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mlops_jupyter.registry.errors import RefusedError, RegistryError
+        from mlops_jupyter.registry.signature import SignatureError
+        from mlops_jupyter.tracking.query import RunNotFoundError
+
+        try:
+            return command(*args, **kwargs)
+        except RefusedError as error:
+            fail(str(error), EXIT_CHECK_FAILED)
+        except (RegistryError, RunNotFoundError, SignatureError) as error:
+            fail(str(error), EXIT_USAGE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
+def _show_gates(report: Any) -> None:
+    protected = "protected" if report.protected else "unprotected"
+    click.echo(
+        f"{report.name} v{report.version} -> @{report.alias} ({protected}; status {report.status}, "
+        f"{report.approvals}/{report.required_approvals} approval(s); current holder "
+        f"{'v' + str(report.current_version) if report.current_version else 'none'})"
+    )
+    for result in report.results:
+        click.echo(f"  [{'pass' if result.passed else 'FAIL'}] {result.gate}: {result.detail}")
+
+
+# -- models ------------------------------------------------------------------------------------
+@click.group("models")
+def models_group() -> None:
+    """Registered models: versions, approvals, aliases, release bundles.
+
+    \b
+    Examples:
+      mlops-jupyter models register 01jx... churn
+      mlops-jupyter models request-approval churn 3
+      MLOPS_JUPYTER_USER=bob mlops-jupyter models approve churn 3 --comment "checked"
+      mlops-jupyter models promote churn 3 --alias production
+      mlops-jupyter models rollback churn --alias production
+      mlops-jupyter models export churn@production ./release
+    """
+
+
+@models_group.command("ls")
+@FORMAT_OPTION
+@registry_errors
+def models_ls(output_format: str) -> None:
+    """List registered models with their latest version and aliases."""
+    from mlops_jupyter.registry.models import list_models
+
+    records = []
+    for model in list_models():
+        record = model.to_dict()
+        record["updated_at"] = _iso(model.updated_at)
+        if output_format != "json":
+            record["aliases"] = ", ".join(f"{a}=v{v}" for a, v in sorted(model.aliases.items()))
+        records.append(record)
+    emit(
+        records,
+        output_format,
+        ["name", "versions", "latest_version", "aliases", "owner", "updated_at"],
+    )
+
+
+def _show_version(name: str, which: str, output_format: str, card: bool) -> None:
+    from mlops_jupyter.registry.versions import get_version
+
+    version = get_version(name, which)
+    if card:
+        click.echo(version.card)
+        return
+    data = version.to_dict()
+    if output_format == "json":
+        _echo_json(data)
+        return
+    click.echo(f"{version.uri}  {version.status}{'  (archived)' if version.archived else ''}")
+    for key in (
+        "model_class",
+        "format",
+        "artifact_digest",
+        "run_id",
+        "registered_by",
+        "aliases",
+        "approved_by",
+    ):
+        click.echo(f"  {key:<16}{data[key]}")
+    click.echo(f"  {'registered_at':<16}{_iso(version.registered_at)}")
+    click.echo(f"  {'signature':<16}{version.signature or '(none)'}")
+    if version.metrics:
+        click.echo("metrics:")
+        for key, value in sorted(version.metrics.items()):
+            click.echo(f"  {key:<24}{value!r}")
+    if version.approvals:
+        click.echo("approvals:")
+        for item in version.approvals:
+            comment = f": {item['comment']}" if item["comment"] else ""
+            click.echo(
+                f"  round {item['round']}  {_iso(item['at'])}  {item['actor']} {item['decision']}{comment}"
+            )
+
+
+def _show_model(name: str, output_format: str) -> None:
+    from mlops_jupyter.registry.aliases import alias_history
+    from mlops_jupyter.registry.models import get_model
+    from mlops_jupyter.registry.versions import list_versions
+
+    model, versions = get_model(name), list_versions(name)
+    if output_format == "json":
+        _echo_json({**model.to_dict(), "version_list": [v.to_dict() for v in versions]})
+        return
+    click.echo(f"{model.name}  owner {model.owner}  {model.description or ''}")
+    click.echo(f"policy: {json.dumps(model.policy.to_dict())}")
+    rows = [
+        {
+            "version": v.version,
+            "status": v.status + (" (archived)" if v.archived else ""),
+            "aliases": ", ".join(v.aliases),
+            "registered_by": v.registered_by,
+            "registered_at": _iso(v.registered_at),
+            "run_id": v.run_id,
+        }
+        for v in versions
+    ]
+    emit(rows, "table")
+    history = alias_history(name)
+    if history:
+        click.echo("alias history:")
+        for change in history:
+            click.echo(f"  {_iso(change.at)}  rev {change.revision}  {change}")
+
+
+@models_group.command("show")
+@click.argument("name")
+@click.argument("version", required=False)
+@click.option("--card", is_flag=True, help="Print the version's model card (Markdown).")
+@FORMAT_OPTION
+@registry_errors
+def models_show(name: str, version: str | None, card: bool, output_format: str) -> None:
+    """A model (versions, aliases, policy, alias history), or one VERSION (a number or an alias)."""
+    if "@" in name or (version is None and "/" in name):
+        name, version = name.replace("@", "/").split("/", 1)
+    if version is None:
+        if card:
+            raise click.UsageError("--card needs a VERSION")
+        _show_model(name, output_format)
+    else:
+        _show_version(name, version, output_format, card)
+
+
+@models_group.command("register")
+@click.argument("run_id")
+@click.argument("name")
+@click.option(
+    "--model-format",
+    type=click.Choice(["skops", "pickle"]),
+    help="Needed ('pickle') only for a run's pickled model.",
+)
+@click.option("--description", help="What this version is.")
+@FORMAT_OPTION
+@registry_errors
+def models_register(
+    run_id: str, name: str, model_format: str | None, description: str | None, output_format: str
+) -> None:
+    """Register the model logged by RUN_ID as a new version of NAME."""
+    from mlops_jupyter.registry.registration import register_model
+    from mlops_jupyter.registry.serialization import UnsafeFormatWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnsafeFormatWarning)
+        version = register_model(run_id, name, format=model_format, description=description)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    if output_format == "json":
+        _echo_json(version.to_dict())
+    else:
+        click.echo(
+            f"registered {version.uri} (sha256 {version.artifact_digest[:16]}, {version.format})"
+        )
+
+
+def _register_version_action(
+    command_name: str, function_name: str, verb: str, help_text: str
+) -> None:
+    """request-approval, approve and reject share their arguments and output."""
+
+    @models_group.command(command_name, help=help_text)
+    @click.argument("name")
+    @click.argument("version", type=int)
+    @click.option("--comment", "-m", help="Why (required to reject).")
+    @FORMAT_OPTION
+    @registry_errors
+    def command(name: str, version: int, comment: str | None, output_format: str) -> None:
+        from mlops_jupyter.registry import approvals
+
+        result = getattr(approvals, function_name)(name, version, comment)
+        if output_format == "json":
+            _echo_json(result.to_dict())
+            return
+        approvers = f", approved by {', '.join(result.approved_by)}" if result.approved_by else ""
+        click.echo(f"{verb} {result.uri}: status {result.status}{approvers}")
+
+
+_register_version_action(
+    "request-approval",
+    "request_approval",
+    "requested approval of",
+    "Ask for review of VERSION of NAME.",
+)
+_register_version_action(
+    "approve",
+    "approve",
+    "approved",
+    "Approve VERSION of NAME as the acting user (not its registrant).",
+)
+_register_version_action(
+    "reject", "reject", "rejected", "Reject VERSION of NAME; --comment is required."
+)
+
+
+def _echo_change(change: Any, output_format: str) -> None:
+    if output_format == "json":
+        _echo_json(change.to_dict())
+    else:
+        click.echo(f"{change} [revision {change.revision}]")
+
+
+@models_group.command("promote")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option("--alias", "-a", default="production", show_default=True)
+@click.option("--force", is_flag=True, help="Bypass approval and gates (needs --reason; recorded).")
+@click.option("--reason", help="Why; required with --force.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Only evaluate approval and gates; exit 1 if refused.",
+)
+@click.option(
+    "--expected-revision",
+    type=int,
+    help="Fail with a conflict unless the alias is still at this revision.",
+)
+@FORMAT_OPTION
+@registry_errors
+def models_promote(
+    name: str,
+    version: int,
+    alias: str,
+    force: bool,
+    reason: str | None,
+    check_only: bool,
+    expected_revision: int | None,
+    output_format: str,
+) -> None:
+    """Point ALIAS at VERSION of NAME after approval and gates (exit 1 when refused)."""
+    from mlops_jupyter.registry.aliases import check_gates, promote
+    from mlops_jupyter.registry.errors import PromotionRefusedError
+
+    if check_only:
+        report = check_gates(name, version, alias)
+        if output_format == "json":
+            _echo_json(report.to_dict())
+        else:
+            _show_gates(report)
+            click.echo("allowed" if report.allowed else "refused: " + "; ".join(report.reasons()))
+        sys.exit(0 if report.allowed else EXIT_CHECK_FAILED)
+    try:
+        change = promote(
+            name, version, alias, force=force, reason=reason, expected_revision=expected_revision
+        )
+    except PromotionRefusedError as refused:
+        if output_format != "json":
+            _show_gates(refused.report)
+        raise
+    if output_format != "json" and change.gates:
+        for result in change.gates["results"]:
+            click.echo(
+                f"  [{'pass' if result['passed'] else 'FAIL'}] {result['gate']}: {result['detail']}"
+            )
+    _echo_change(change, output_format)
+
+
+@models_group.command("rollback")
+@click.argument("name")
+@click.option("--alias", "-a", default="production", show_default=True)
+@click.option("--reason", help="Why (recorded).")
+@FORMAT_OPTION
+@registry_errors
+def models_rollback(name: str, alias: str, reason: str | None, output_format: str) -> None:
+    """Move ALIAS back to the version that held it before its latest move."""
+    from mlops_jupyter.registry.aliases import rollback
+
+    _echo_change(rollback(name, alias, reason=reason), output_format)
+
+
+@models_group.command("archive")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option("--reason", help="Why (recorded).")
+@registry_errors
+def models_archive(name: str, version: int, reason: str | None) -> None:
+    """Retire VERSION of NAME (it must not hold an alias)."""
+    from mlops_jupyter.registry.versions import archive
+
+    click.echo(f"archived {archive(name, version, reason=reason).uri}")
+
+
+@models_group.command("export")
+@click.argument("ref", metavar="NAME@ALIAS|NAME/VERSION")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@registry_errors
+def models_export(ref: str, directory: Path) -> None:
+    """Write a release bundle: model file, signature, input example, requirements, model card,
+    lineage summary and a SHA-256 manifest (check it with `sha256sum -c MANIFEST.sha256`)."""
+    from mlops_jupyter.registry.export import export_release
+
+    target = export_release(ref, directory)
+    for path in sorted(p for p in target.iterdir()):
+        click.echo(f"  {path.name}")
+    click.echo(f"exported {ref} to {target}")
+
+
+@models_group.command("history")
+@click.argument("name")
+@click.option("--alias", "-a", help="Only this alias.")
+@FORMAT_OPTION
+@registry_errors
+def models_history(name: str, alias: str | None, output_format: str) -> None:
+    """Every move of NAME's aliases: who, when, from which version to which, and why."""
+    from mlops_jupyter.registry.aliases import alias_history
+
+    records = [change.to_dict() for change in alias_history(name, alias)]
+    columns = [
+        "time",
+        "alias",
+        "revision",
+        "action",
+        "from_version",
+        "to_version",
+        "actor",
+        "forced",
+        "reason",
+    ]
+    emit(records, output_format, columns if output_format != "json" else None)
+
+
+@models_group.command("policy")
+@click.argument("name")
+@click.option("--required-approvals", type=int, help="Distinct approvers a version needs.")
+@click.option(
+    "--allow-self-approval/--no-self-approval", default=None, help="May the registrant approve?"
+)
+@click.option(
+    "--protect", "protected", multiple=True, help="A protected alias (repeat; replaces the list)."
+)
+@click.option(
+    "--gate",
+    "gates",
+    multiple=True,
+    help="e.g. 'accuracy >= 0.9', 'rmse <= current - 2' (repeat; replaces).",
+)
+@click.option("--clear-gates", is_flag=True, help="Remove every gate.")
+@registry_errors
+def models_policy(
+    name: str,
+    required_approvals: int | None,
+    allow_self_approval: bool | None,
+    protected: tuple[str, ...],
+    gates: tuple[str, ...],
+    clear_gates: bool,
+) -> None:
+    """Show NAME's policy, or change it (audited)."""
+    from mlops_jupyter.registry.models import get_policy, set_policy
+
+    if clear_gates and gates:
+        raise click.UsageError("use either --gate or --clear-gates")
+    changes = (
+        any(v is not None for v in (required_approvals, allow_self_approval))
+        or protected
+        or gates
+        or clear_gates
+    )
+    if not changes:
+        _echo_json(get_policy(name).to_dict())
+        return
+    policy = set_policy(
+        name,
+        required_approvals=required_approvals,
+        allow_self_approval=allow_self_approval,
+        protected_aliases=protected or None,
+        gates=[] if clear_gates else (gates or None),
+    )
+    _echo_json(policy.to_dict())
+
+
+@models_group.command("card")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option(
+    "--set",
+    "source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Replace the card with this Markdown file.",
+)
+@registry_errors
+def models_card(name: str, version: int, source: Path | None) -> None:
+    """Print VERSION's model card, or replace it with --set FILE (audited)."""
+    from mlops_jupyter.registry.versions import get_version, update_card
+
+    if source is None:
+        click.echo(get_version(name, version).card)
+        return
+    updated = update_card(name, version, source.read_text())
+    click.echo(f"updated the card of {updated.uri}")
+
+
+# -- audit ---------------------------------------------------------------------------------------
+@click.group("audit")
+def audit_group() -> None:
+    """The tamper-evident log of every registry action."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--expect-head", help="A head hash recorded earlier; also catches deleted newest events."
+)
+@FORMAT_OPTION
+@registry_errors
+def audit_verify(expect_head: str | None, output_format: str) -> None:
+    """Recompute the hash chain: exit 1 naming the first broken event."""
+    from mlops_jupyter.registry.audit import verify_audit
+
+    report = verify_audit(expect_head=expect_head)
+    if output_format == "json":
+        _echo_json(report.to_dict())
+    else:
+        click.echo(str(report), err=not report.ok)
+    sys.exit(0 if report.ok else EXIT_CHECK_FAILED)
+
+
+@audit_group.command("ls")
+@click.option("--model", help="Only events of this model.")
+@click.option("--action", help="Only this action (register, approve, promote, ...).")
+@click.option("--actor", help="Only this user's actions.")
+@click.option("--limit", "-n", type=click.IntRange(min=0), default=50, show_default=True)
+@FORMAT_OPTION
+@registry_errors
+def audit_ls(
+    model: str | None, action: str | None, actor: str | None, limit: int, output_format: str
+) -> None:
+    """Registry actions, newest first."""
+    from mlops_jupyter.registry.audit import audit_log
+
+    try:
+        events = audit_log(model, action=action, actor=actor, limit=limit)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    records = [event.to_dict() for event in events]
+    if output_format == "table":
+        for record in records:
+            record["payload"] = json.dumps(record["payload"], sort_keys=True)
+            record["hash"] = record["hash"][:12]
+        emit(
+            records, output_format, ["seq", "time", "actor", "action", "target", "payload", "hash"]
+        )
+    else:
+        emit(records, output_format)
+
+
+# -- export --------------------------------------------------------------------------------------
+@click.group("export")
+def export_group() -> None:
+    """Export the store to other tools."""
+
+
+@export_group.command("mlflow")
+@click.argument("directory", required=False)
+@click.option(
+    "--tracking-uri", help="An MLflow tracking URI (e.g. sqlite:///mlflow.db, http://host:5000)."
+)
+@click.option("--model", "models", multiple=True, help="Only this registered model (repeat).")
+@click.option(
+    "--experiment", "experiments", multiple=True, help="Only runs of this experiment (repeat)."
+)
+@click.option("--artifact-root", help="Where new MLflow experiments keep artifacts.")
+@registry_errors
+def export_mlflow(
+    directory: str | None,
+    tracking_uri: str | None,
+    models: tuple[str, ...],
+    experiments: tuple[str, ...],
+    artifact_root: str | None,
+) -> None:
+    """Re-create runs and registered models in MLflow, through MLflow's own client.
+
+    Give either DIRECTORY (an MLflow file store there) or --tracking-uri. Running it again
+    adds only what is new.
+    """
+    from mlops_jupyter.registry.mlflow_export import export_to_mlflow
+
+    if (directory is None) == (tracking_uri is None):
+        raise click.UsageError("give either DIRECTORY or --tracking-uri")
+    report = export_to_mlflow(
+        tracking_uri or str(directory),
+        models=list(models) or None,
+        experiments=list(experiments) or None,
+        artifact_root=artifact_root,
+    )
+    click.echo(
+        f"exported to {report.tracking_uri}: {report.runs_created} run(s) created, {report.runs_existing} already there; "
+        f"{len(report.versions_created)} model version(s) created, {len(report.versions_existing)} already there"
+    )
+    for alias, version in sorted(report.aliases.items()):
+        click.echo(f"  {alias} -> MLflow version {version}")

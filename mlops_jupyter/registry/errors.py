@@ -1,0 +1,61 @@
+"""The registry's errors. Two families, because a CI pipeline gates on the exit code:
+
+* :class:`RegistryError` — the request itself is wrong (unknown model, bad name, missing
+  comment, an action the version's state does not allow): exit code 2.
+* :class:`RefusedError` — a well-formed request the rules refuse (self-approval, unapproved or
+  gate-failing promotion, a concurrent alias move, a tampered model file): exit code 1.
+
+Every registry action checks before it writes, inside one transaction, so either error means
+nothing was changed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops_jupyter.registry.gates import GateReport
+
+
+class RegistryError(ValueError):
+    """A registry request that cannot be carried out as asked."""
+
+
+class ModelNotFoundError(RegistryError, LookupError):
+    """No registered model, version or alias by that name."""
+
+
+class InvalidNameError(RegistryError):
+    """A model or alias name outside the allowed form."""
+
+
+class InvalidStateError(RegistryError):
+    """The version's lifecycle state does not allow the action (e.g. approving a rejected one)."""
+
+
+class RefusedError(RuntimeError):
+    """The registry's rules refuse the action."""
+
+
+class SelfApprovalError(RefusedError):
+    """The registrant tried to approve their own version and the policy does not allow it."""
+
+
+class PromotionRefusedError(RefusedError):
+    """A version is not approved or fails a gate, so it cannot take a protected alias."""
+
+    def __init__(self, message: str, report: GateReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class AliasConflictError(RefusedError):
+    """Someone else moved the alias between reading it and writing it."""
+
+    def __init__(self, message: str, current: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class ModelIntegrityError(RefusedError):
+    """The model file's bytes no longer match the hash the registry recorded."""

@@ -1,0 +1,162 @@
+"""A registered model's policy: how many distinct approvers a version needs, whether the
+registrant may approve their own version, which aliases are protected, and the metric gates a
+version must pass to take a protected alias.
+
+Gates are written as text and parsed (never evaluated):
+
+* ``accuracy >= 0.9`` — an absolute threshold;
+* ``accuracy >= current + 0.01`` — beat the alias's current holder by at least 0.01;
+* ``rmse <= current - 2`` — for a lower-is-better metric, improve on the holder by 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mlops_jupyter.registry.errors import RegistryError
+from mlops_jupyter.registry.names import check_alias
+
+DEFAULT_PROTECTED = ("production",)
+MAX_APPROVERS = 20
+_GATE = re.compile(
+    r"^\s*(?:metrics\.)?(?P<metric>[A-Za-z_][\w.\-/]*)\s*(?P<op>>=|<=|>|<)\s*"
+    r"(?:(?P<current>current)\s*(?:(?P<sign>[+-])\s*(?P<delta>[0-9.eE+-]+))?|(?P<threshold>[-+]?[0-9.eE+-]+))\s*$"
+)
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+}
+
+
+class PolicyError(RegistryError):
+    """A policy or gate that cannot be understood."""
+
+
+def _number(text: str, gate: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise PolicyError(f"gate {gate!r}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise PolicyError(f"gate {gate!r}: the number must be finite")
+    return value
+
+
+@dataclass(frozen=True)
+class Gate:
+    """``metric op threshold``, or ``metric op current + delta`` when ``relative``."""
+
+    metric: str
+    op: str
+    threshold: float = 0.0
+    relative: bool = False  # compare with the current alias holder's value plus ``threshold``
+
+    @classmethod
+    def parse(cls, text: str) -> Gate:
+        match = _GATE.match(text or "")
+        if match is None:
+            raise PolicyError(
+                f"cannot read gate {text!r}: write 'METRIC OP NUMBER' or 'METRIC OP current [+|- DELTA]' "
+                "with OP one of >=, <=, >, < (e.g. 'accuracy >= current + 0.01')"
+            )
+        if match["current"]:
+            delta = _number(match["delta"], text) if match["delta"] else 0.0
+            return cls(
+                match["metric"],
+                match["op"],
+                -delta if match["sign"] == "-" else delta,
+                relative=True,
+            )
+        return cls(match["metric"], match["op"], _number(match["threshold"], text))
+
+    def bound(self, current: float | None) -> float | None:
+        """The value to compare with; None when a relative gate has nothing to beat."""
+        if not self.relative:
+            return self.threshold
+        return None if current is None else current + self.threshold
+
+    def passes(self, value: float, bound: float) -> bool:
+        return bool(_COMPARE[self.op](value, bound))
+
+    def __str__(self) -> str:
+        if not self.relative:
+            return f"{self.metric} {self.op} {self.threshold:g}"
+        if self.threshold == 0:
+            return f"{self.metric} {self.op} current"
+        sign = "+" if self.threshold > 0 else "-"
+        return f"{self.metric} {self.op} current {sign} {abs(self.threshold):g}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The governance rules of one registered model."""
+
+    required_approvals: int = 1
+    allow_self_approval: bool = False
+    protected_aliases: tuple[str, ...] = DEFAULT_PROTECTED
+    gates: tuple[Gate, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        count = self.required_approvals
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_APPROVERS:
+            raise PolicyError(
+                f"required_approvals must be a whole number from 1 to {MAX_APPROVERS}, got {count!r}"
+            )
+        for alias in self.protected_aliases:
+            check_alias(alias)
+
+    def is_protected(self, alias: str) -> bool:
+        return alias in self.protected_aliases
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "required_approvals": self.required_approvals,
+            "allow_self_approval": self.allow_self_approval,
+            "protected_aliases": list(self.protected_aliases),
+            "gates": [str(gate) for gate in self.gates],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Policy:
+        return cls(
+            required_approvals=int(data.get("required_approvals", 1)),
+            allow_self_approval=bool(data.get("allow_self_approval", False)),
+            protected_aliases=tuple(data.get("protected_aliases", DEFAULT_PROTECTED)),
+            gates=tuple(Gate.parse(text) for text in data.get("gates", ())),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Policy:
+        return cls.from_dict(json.loads(text))
+
+    def changed(
+        self,
+        *,
+        required_approvals: int | None = None,
+        allow_self_approval: bool | None = None,
+        protected_aliases: Iterable[str] | None = None,
+        gates: Iterable[str | Gate] | None = None,
+    ) -> Policy:
+        """A copy with the given fields replaced (None keeps a field)."""
+        updates: dict[str, Any] = {}
+        if required_approvals is not None:
+            updates["required_approvals"] = required_approvals
+        if allow_self_approval is not None:
+            updates["allow_self_approval"] = allow_self_approval
+        if protected_aliases is not None:
+            updates["protected_aliases"] = tuple(dict.fromkeys(protected_aliases))
+        if gates is not None:
+            updates["gates"] = tuple(
+                gate if isinstance(gate, Gate) else Gate.parse(gate) for gate in gates
+            )
+        return replace(self, **updates)

@@ -1,0 +1,337 @@
+"""Registering a model: from a run's logged model, a ``Run``, or a fitted estimator (logged into
+the active run first) to a new immutable version with its hash, trusted types, signature, input
+example, model card, metrics and params snapshot and training-data lineage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlops_jupyter.registry.card import CardFacts, generate_card
+from mlops_jupyter.registry.errors import RegistryError
+from mlops_jupyter.registry.models import resolve_actor
+from mlops_jupyter.registry.names import check_model_name, version_target
+from mlops_jupyter.registry.policy import Policy
+from mlops_jupyter.registry.serialization import (
+    PICKLE,
+    SKOPS,
+    ModelFile,
+    check_format,
+    deserialize,
+    inspect_file,
+    serialize,
+)
+from mlops_jupyter.registry.signature import Signature
+from mlops_jupyter.registry.versions import ModelVersion, finite_or_none, load_version
+from mlops_jupyter.store import Store, get_store
+
+if TYPE_CHECKING:
+    from mlops_jupyter.store.registry import RegistryTransaction
+    from mlops_jupyter.tracking.query import RunView
+
+# How the tracking layer records a cell's model (the same names as tracking/model_log.py).
+MODEL_ARTIFACT = "model/model.skops"
+TAG_MODEL_CLASS = "mlops.model_class"
+TAG_MODEL_ARTIFACT = "mlops.model_artifact"
+TAG_INPUT_DATASET = "mlops.model_input_dataset"
+EXAMPLE_ROWS = 5
+_MODEL_SUFFIXES = (".skops", ".pkl", ".pickle", ".joblib")
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """The model being registered: the run it belongs to, its stored file and the live object."""
+
+    run_id: str
+    artifact_name: str
+    digest: str
+    file: ModelFile
+    model: Any
+
+
+def class_name(model: Any) -> str:
+    kind = type(model)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _flavor(model: Any) -> str:
+    if not callable(getattr(model, "predict", None)):
+        raise RegistryError(
+            f"a {type(model).__name__} has no predict method; only predictive models can be registered"
+        )
+    return (
+        "sklearn"
+        if type(model).__module__.startswith("sklearn") or hasattr(model, "get_params")
+        else "python"
+    )
+
+
+# -- where the model comes from ------------------------------------------------------------------
+def _log_estimator(store: Store, model: Any, format: str) -> ModelSource:
+    """Save a fitted estimator into the active run (the session run when none is active)."""
+    from mlops_jupyter.tracking import context
+    from mlops_jupyter.tracking.artifacts import store_artifact
+
+    _flavor(model)
+    file = serialize(model, format)
+    run = context.current_run()
+    name = store_artifact(store, run.run_id, file.data, f"model/{file.file_name}")
+    run.set_tags({TAG_MODEL_CLASS: class_name(model), TAG_MODEL_ARTIFACT: name})
+    run.flush()
+    digest = next(a["digest"] for a in store.runs.list_artifacts(run.run_id) if a["name"] == name)
+    return ModelSource(run.run_id, name, digest, file, model)
+
+
+def _model_artifact(run: RunView) -> dict[str, Any]:
+    """The run's logged model file: the one its tag names, else the only model-like artifact."""
+    artifacts = {a["name"]: a for a in run.artifacts}
+    tagged = run.tags.get(TAG_MODEL_ARTIFACT)
+    if tagged in artifacts:
+        return artifacts[tagged]
+    if MODEL_ARTIFACT in artifacts:
+        return artifacts[MODEL_ARTIFACT]
+    candidates = [name for name in artifacts if name.lower().endswith(_MODEL_SUFFIXES)]
+    if len(candidates) == 1:
+        return artifacts[candidates[0]]
+    if not candidates:
+        raise RegistryError(
+            f"run {run.run_id} has no logged model: fit one in a %%track cell, log it with "
+            "mj.log_artifact(model), or pass the fitted estimator to register_model"
+        )
+    raise RegistryError(
+        f"run {run.run_id} has several model files ({', '.join(sorted(candidates))}); "
+        f"tag the one to register with mj.set_tag({TAG_MODEL_ARTIFACT!r}, NAME)"
+    )
+
+
+def _logged_model(store: Store, run: RunView, format: str | None) -> ModelSource:
+    record = _model_artifact(run)
+    file = inspect_file(store.blobs.get_bytes(record["digest"]), record["name"])
+    if file.format == PICKLE and format != PICKLE:
+        raise RegistryError(
+            f"run {run.run_id} logged its model as a pickle ({record['name']}); loading a pickle can run "
+            "arbitrary code. Register it with format='pickle' to accept that, or log the model with skops."
+        )
+    model = deserialize(file.data, file.format, file.trusted_types, record["name"])
+    _flavor(model)
+    return ModelSource(run.run_id, record["name"], record["digest"], file, model)
+
+
+def _resolve_source(
+    store: Store, run_or_model: Any, format: str | None
+) -> tuple[ModelSource, RunView]:
+    from mlops_jupyter.tracking.query import RunView, get_run
+    from mlops_jupyter.tracking.run import Run
+
+    if isinstance(run_or_model, Run):
+        run_or_model.flush()  # the metrics snapshot must include what is still buffered
+        run_or_model = run_or_model.run_id
+    if isinstance(run_or_model, RunView):
+        run_or_model = run_or_model.run_id
+    if isinstance(run_or_model, (str, os.PathLike)):
+        run = get_run(str(run_or_model), store=store)
+        return _logged_model(store, run, format), run
+    source = _log_estimator(store, run_or_model, format or SKOPS)
+    return source, get_run(source.run_id, store=store)
+
+
+# -- what the lineage says about it --------------------------------------------------------------
+def _training_datasets(store: Store, run: RunView) -> list[dict[str, Any]]:
+    """The run's input datasets, plus the one the model was fitted on if it was read elsewhere."""
+    keys = ("name", "uri", "fingerprint", "format", "rows", "columns", "schema")
+    fitted_on = run.tags.get(TAG_INPUT_DATASET)
+    datasets = [
+        {
+            "dataset_id": d["node_id"],
+            "role": "input",
+            **{k: d.get(k) for k in keys},
+            "fitted_on": d["node_id"] == fitted_on,
+        }
+        for d in run.inputs
+        if d["node_type"] == "dataset"
+    ]
+    if fitted_on and not any(d["fitted_on"] for d in datasets):
+        found = store.lineage.datasets_by_id([fitted_on]).get(fitted_on)
+        if found is not None:
+            datasets.append(
+                {
+                    "dataset_id": fitted_on,
+                    "role": "input",
+                    **{k: found.get(k) for k in keys},
+                    "fitted_on": True,
+                }
+            )
+    return datasets
+
+
+def _signature_from_lineage(model: Any, datasets: list[dict[str, Any]]) -> Signature | None:
+    names = [str(n) for n in getattr(model, "feature_names_in_", [])]
+    fitted = [d for d in datasets if d.get("fitted_on") and d.get("schema")]
+    for dataset in fitted:
+        schema = dataset["schema"]
+        if names:
+            return Signature.from_names(names, schema)
+        if list(schema) == ["value"] and dataset.get(
+            "columns"
+        ):  # an array: one dtype for all columns
+            return Signature(n_features=int(dataset["columns"]), dtype=schema["value"])
+        return Signature.from_schema(schema)
+    if names:
+        containing = [
+            d["schema"] for d in datasets if d.get("schema") and set(names) <= set(d["schema"])
+        ]
+        return Signature.from_names(names, containing[0] if containing else None)
+    width = getattr(model, "n_features_in_", None)
+    return Signature(n_features=int(width)) if width is not None else None
+
+
+def _signature(
+    explicit: Any, example: Any, model: Any, datasets: list[dict[str, Any]]
+) -> Signature | None:
+    if explicit is not None:
+        return Signature.coerce(explicit)
+    if example is not None:
+        return Signature.from_data(example)
+    return _signature_from_lineage(model, datasets)
+
+
+def example_json(example: Any) -> str | None:
+    """The first rows of an input example as JSON: ``{"columns", "data", "dtypes"}``."""
+    if example is None:
+        return None
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(example, Mapping):
+        example = pd.DataFrame(example)
+    if isinstance(example, pd.DataFrame):
+        head = example.head(EXAMPLE_ROWS)
+        data = json.loads(head.to_json(orient="split", index=False, date_format="iso"))
+        data["columns"] = [str(c) for c in data["columns"]]
+        data["dtypes"] = {str(k): str(v) for k, v in head.dtypes.items()}
+        return json.dumps(data)
+    array = np.asarray(example)[:EXAMPLE_ROWS]
+    return json.dumps({"data": array.tolist(), "dtype": str(array.dtype)})
+
+
+# -- the registration ----------------------------------------------------------------------------
+def register_model(
+    run_or_model: Any,
+    name: str,
+    *,
+    signature: Any = None,
+    input_example: Any = None,
+    card: str | Mapping[str, Any] | None = None,
+    format: str | None = None,
+    description: str | None = None,
+    actor: str | None = None,
+    store: Store | None = None,
+) -> ModelVersion:
+    """Register a new version of ``name`` from a run id, a Run/RunView, or a fitted estimator.
+
+    ``signature``: a Signature, ``{column: dtype}`` or training data (default: inferred from the
+    data the model was fitted on). ``card``: Markdown to use as the card, or sections
+    (``intended_use``, ``limitations``, ...) to add to the generated one. ``format``: ``"skops"``
+    (default) or ``"pickle"`` (warns; needed to register a run's pickled model).
+    """
+    check_model_name(name)
+    if format is not None:
+        check_format(format)
+    actor = resolve_actor(actor)
+    store = store or get_store()
+    source, run = _resolve_source(store, run_or_model, format)
+    datasets = _training_datasets(store, run)
+    sig = _signature(signature, input_example, source.model, datasets)
+    example = example_json(input_example)
+    metrics, params = finite_or_none(run.metrics), run.params
+
+    def work(tx: RegistryTransaction) -> ModelVersion:
+        from mlops_jupyter.store.ids import new_id
+        from mlops_jupyter.store.registry import now
+
+        at = now()
+        created = tx.create_model(name, actor, Policy().to_json(), description, at)
+        tx.model(name, lock=True)  # one registration of this model at a time: numbers stay dense
+        number = tx.next_version(name)
+        facts = CardFacts(
+            name=name,
+            version=number,
+            model_class=class_name(source.model),
+            format=source.file.format,
+            registered_by=actor,
+            registered_at=at,
+            run={
+                "run_id": run.run_id,
+                "name": run.name,
+                "experiment": run.experiment,
+                **run.source,
+            },
+            description=description,
+            environment=run.environment,
+            datasets=datasets,
+            params=params,
+            metrics=metrics,
+            signature=sig,
+        )
+        card_text = card if isinstance(card, str) else generate_card(facts, card)
+        row = {
+            "name": name,
+            "version": number,
+            "version_id": new_id(),
+            "run_id": run.run_id,
+            "artifact_name": source.artifact_name,
+            "artifact_digest": source.digest,
+            "artifact_size": len(source.file.data),
+            "flavor": _flavor(source.model),
+            "format": source.file.format,
+            "model_class": class_name(source.model),
+            "trusted_types": json.dumps(list(source.file.trusted_types)),
+            "signature": json.dumps(sig.to_dict()) if sig is not None else None,
+            "input_example": example,
+            "card": card_text,
+            "metrics": json.dumps(metrics),
+            "params": json.dumps(params, default=str),
+            "datasets": json.dumps(datasets, default=str),
+            "description": description,
+            "status": "registered",
+            "approval_round": 0,
+            "registered_by": actor,
+            "registered_at": at,
+        }
+        tx.insert_version(row)
+        tx.update_model(name, updated_at=at)
+        tx.append_audit(
+            actor=actor,
+            action="register",
+            model=name,
+            target=version_target(name, number),
+            payload={
+                "version": number,
+                "version_id": row["version_id"],
+                "run_id": run.run_id,
+                "artifact_sha256": source.digest,
+                "format": source.file.format,
+                "trusted_types": list(source.file.trusted_types),
+                "model_created": created,
+            },
+            at=at,
+        )
+        return load_version(tx, name, number)
+
+    version = store.registry.write(work)
+    store.lineage.add_edges(
+        [
+            {
+                "run_id": run.run_id,
+                "node_type": "model_version",
+                "node_id": version.version_id,
+                "role": "output",
+                "name": version.uri,
+            }
+        ]
+    )
+    return version
