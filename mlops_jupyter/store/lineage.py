@@ -79,6 +79,95 @@ class LineageStore:
 
         self.db.transact(work)
 
+    def link_datasets(
+        self, run_id: str, uses: Sequence[tuple[dict[str, Any], str, str | None]]
+    ) -> list[str]:
+        """Dataset versions (created on first sight) and their edges to one run, in one
+        transaction. ``uses``: (dataset fields, role, name); returns the dataset ids in order."""
+        if not uses:
+            return []
+        now = time.time()
+
+        def work(conn: Connection) -> list[str]:
+            insert = dialect_insert(conn)
+            distinct = {(fields["uri"], fields["fingerprint"]): fields for fields, _, _ in uses}
+            conn.execute(
+                insert(datasets).on_conflict_do_nothing(index_elements=["uri", "fingerprint"]),
+                [_dataset_row(fields, now) for fields in distinct.values()],
+            )
+            ids = []
+            for fields, _, _ in uses:
+                ids.append(
+                    str(
+                        conn.execute(
+                            select(datasets.c.dataset_id).where(
+                                datasets.c.uri == fields["uri"],
+                                datasets.c.fingerprint == fields["fingerprint"],
+                            )
+                        ).scalar()
+                    )
+                )
+            conn.execute(
+                insert(lineage_edges).on_conflict_do_nothing(
+                    index_elements=["run_id", "node_type", "node_id", "role"]
+                ),
+                [
+                    {
+                        "run_id": run_id,
+                        "node_type": "dataset",
+                        "node_id": dataset_id,
+                        "role": role,
+                        "name": name,
+                        "created_at": now,
+                    }
+                    for dataset_id, (_, role, name) in zip(ids, uses, strict=True)
+                ],
+            )
+            return ids
+
+        return self.db.transact(work)
+
+    def traverse(
+        self, start: Sequence[tuple[str, str]], direction: str, max_depth: int = 100
+    ) -> list[dict[str, Any]]:
+        """Every edge reachable from the start nodes ``(node_type, node_id)`` along the data flow.
+
+        An ``input`` edge flows node → run, an ``output`` edge run → node. Upstream follows the
+        flow backwards (what a node was made from), downstream forwards (what was made from it).
+        Runs are nodes of type ``run``. One pair of queries per level of the graph.
+        """
+        if direction not in ("upstream", "downstream"):
+            raise ValueError(f"direction must be 'upstream' or 'downstream', got {direction!r}")
+        into_run, out_of_node = (
+            ("input", "output") if direction == "upstream" else ("output", "input")
+        )
+        found: dict[int, dict[str, Any]] = {}
+        seen = set(start)
+        frontier = set(start)
+        with self.db.read() as conn:
+            for _ in range(max_depth):
+                if not frontier:
+                    break
+                reached: set[tuple[str, str]] = set()
+                run_ids = sorted(node_id for node_type, node_id in frontier if node_type == "run")
+                for row in _edges_where(conn, lineage_edges.c.run_id, run_ids, into_run):
+                    found[row["edge_id"]] = row
+                    reached.add((row["node_type"], row["node_id"]))
+                for node_type in sorted({node_type for node_type, _ in frontier}):
+                    node_ids = sorted(node_id for kind, node_id in frontier if kind == node_type)
+                    for row in _edges_where(
+                        conn,
+                        lineage_edges.c.node_id,
+                        node_ids,
+                        out_of_node,
+                        lineage_edges.c.node_type == node_type,
+                    ):
+                        found[row["edge_id"]] = row
+                        reached.add(("run", row["run_id"]))
+                frontier = reached - seen
+                seen |= reached
+        return sorted(found.values(), key=lambda row: row["edge_id"])
+
     def edges_of_runs(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
         with self.db.read() as conn:
             rows = conn.execute(
@@ -133,6 +222,34 @@ class LineageStore:
                 ).where(runs.c.run_id.in_(list(run_ids)))
             ).mappings()
             return {row["run_id"]: dict(row) for row in rows}
+
+
+_IN_CHUNK = 500
+
+
+def _edges_where(
+    conn: Connection, column: Any, values: Sequence[str], role: str, *extra: Any
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(values), _IN_CHUNK):
+        chunk = list(values[start : start + _IN_CHUNK])
+        query = select(lineage_edges).where(column.in_(chunk), lineage_edges.c.role == role, *extra)
+        rows.extend(dict(row) for row in conn.execute(query).mappings())
+    return rows
+
+
+def _dataset_row(fields: dict[str, Any], now: float) -> dict[str, Any]:
+    schema = fields.get("schema")
+    return {
+        "dataset_id": new_id(),
+        "uri": fields["uri"],
+        "fingerprint": fields["fingerprint"],
+        "format": fields.get("format"),
+        "rows": fields.get("rows"),
+        "columns": fields.get("columns"),
+        "schema": json.dumps(schema) if schema is not None else None,
+        "created_at": now,
+    }
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:

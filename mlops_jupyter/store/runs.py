@@ -65,6 +65,17 @@ def _count_attempts(_conn: Connection) -> Any:
     )
 
 
+def _count_cell_attempts(_conn: Connection) -> Any:
+    """Earlier runs of the same notebook cell (by cell id): a cell whose code — and so its
+    default name — was edited between runs is still the same cell."""
+    return select(func.count()).where(
+        runs.c.experiment_id == bindparam("experiment_id"),
+        runs.c.kind == bindparam("kind"),
+        runs.c.notebook_path.is_not_distinct_from(bindparam("notebook_path")),
+        runs.c.cell_id == bindparam("cell_id"),
+    )
+
+
 def _insert_run(_conn: Connection) -> Any:
     return runs.insert().values({column: bindparam(column) for column in _RUN_INSERT_COLUMNS})
 
@@ -284,7 +295,8 @@ class RunStore:
         row["run_id"] = run_id
 
         def work(conn: Connection) -> int:
-            attempt = int(self._sql.scalar(conn, _count_attempts, row) or 0) + 1
+            count = _count_cell_attempts if row["cell_id"] is not None else _count_attempts
+            attempt = int(self._sql.scalar(conn, count, row) or 0) + 1
             self._sql.execute(conn, _insert_run, [{**row, "attempt": attempt}])
             return attempt
 

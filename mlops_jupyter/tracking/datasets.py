@@ -6,6 +6,7 @@ lineage edge that ties it to a run.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -122,6 +123,39 @@ def link_dataset(
         ]
     )
     return ref
+
+
+def link_datasets(
+    store: Store, run_id: str, uses: Sequence[tuple[DatasetRef, str, str | None]]
+) -> None:
+    """Save many dataset versions and their run edges in one transaction (a cell's lineage)."""
+    if not uses:
+        return
+    unique: dict[tuple[str, str, str], tuple[DatasetRef, str, str | None]] = {}
+    for ref, role, name in uses:
+        unique.setdefault((ref.uri, ref.fingerprint, role), (ref, role, name))
+    rows = [
+        (
+            {
+                "uri": ref.uri,
+                "fingerprint": ref.fingerprint,
+                "format": ref.format,
+                "rows": ref.rows,
+                "columns": ref.columns,
+                "schema": ref.schema,
+            },
+            role,
+            name,
+        )
+        for ref, role, name in unique.values()
+    ]
+    ids = store.lineage.link_datasets(run_id, rows)
+    by_key = {
+        (row["uri"], row["fingerprint"]): dataset_id
+        for (row, _, _), dataset_id in zip(rows, ids, strict=True)
+    }
+    for ref, _, _ in uses:
+        ref.dataset_id = by_key[(ref.uri, ref.fingerprint)]
 
 
 def record_dataset(store: Store, run_id: str, data: Any, name: str | None, role: str) -> DatasetRef:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-_FILE_CACHE: dict[tuple[str, int, int, int], str] = {}
+_FILE_CACHE: dict[tuple[str, int, int, int, int], str] = {}
 _FILE_CACHE_LOCK = threading.Lock()
 _MMAP_THRESHOLD = 1 << 20
 
@@ -59,6 +59,21 @@ def _feed_strings(hasher: Any, values: list[Any] | np.ndarray) -> bool:
     return True
 
 
+def stable_repr(value: Any) -> str:
+    """A repr that is the same in every process: sets are sorted (their order follows salted
+    string hashes), and objects whose repr is only their address are refused."""
+    if isinstance(value, (set, frozenset)):
+        return f"{type(value).__name__}({sorted(stable_repr(item) for item in value)!r})"
+    if type(value).__repr__ is object.__repr__:
+        raise UnhashableError(
+            f"a {type(value).__qualname__} has no content-based repr to fingerprint"
+        )
+    try:
+        return repr(value)
+    except Exception as error:
+        raise UnhashableError(f"repr() of a {type(value).__qualname__} failed: {error}") from error
+
+
 def _feed_objects(hasher: Any, values: np.ndarray) -> None:
     if _feed_strings(hasher, values.tolist()):
         return
@@ -66,7 +81,7 @@ def _feed_objects(hasher: Any, values: np.ndarray) -> None:
     for value in values.tolist():
         # type name + repr keeps 1, 1.0, '1' and True apart; NaN/None/NA each have one repr
         _feed_label(hasher, type(value).__qualname__)
-        _feed_label(hasher, repr(value))
+        _feed_label(hasher, stable_repr(value))
 
 
 def _feed_arrow(hasher: Any, chunked: Any) -> bool:
@@ -187,7 +202,8 @@ def fingerprint_file(path: str | os.PathLike[str]) -> str:
     """Fingerprint a file's bytes; an unchanged file (same size, mtime, inode) costs O(1)."""
     resolved = os.path.realpath(path)
     status = os.stat(resolved)
-    key = (resolved, status.st_size, status.st_mtime_ns, status.st_ino)
+    # ctime too: any write changes it, even one that restores the old mtime (os.utime, rsync -t)
+    key = (resolved, status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
     cached = _FILE_CACHE.get(key)
     if cached is not None:
         return cached

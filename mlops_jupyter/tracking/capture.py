@@ -1,0 +1,180 @@
+"""The capture of one tracked cell: what the library hooks (pandas IO, scikit-learn autolog) report
+while the cell runs, plus the in-memory data the cell reads and writes.
+
+Hooks find the capture through ``ACTIVE``; ``reporting()`` marks a reported call in progress so
+the library's own nested calls are not reported again. Values go into the run's buffer at once
+(they cost microseconds); dataset versions and fitted estimators are written when the cell ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from mlops_jupyter.tracking.cell import CellNames, imports_package
+from mlops_jupyter.tracking.datasets import DatasetRef, link_datasets
+from mlops_jupyter.tracking.memory import (
+    changed_outputs,
+    fingerprint_variables,
+    is_data,
+    object_dataset,
+)
+
+if TYPE_CHECKING:
+    from mlops_jupyter.tracking.autolog import FitRecord
+    from mlops_jupyter.tracking.run import Run
+
+ACTIVE: Capture | None = None
+_depth = 0  # reported calls in progress, process-wide (joblib threads included)
+clock = time.perf_counter
+
+
+def reporting_depth() -> int:
+    return _depth
+
+
+@contextlib.contextmanager
+def reporting() -> Iterator[None]:
+    global _depth
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+
+
+class Capture:
+    """Everything one tracked cell reports, and the patches that report it."""
+
+    def __init__(
+        self,
+        run: Run,
+        namespace: MutableMapping[str, Any],
+        names: CellNames,
+        max_bytes: int,
+        notebook_path: str | None = None,
+    ) -> None:
+        from mlops_jupyter.tracking.patching import Patches
+
+        self.run = run
+        self.notebook_path = notebook_path
+        self.namespace = namespace
+        self.names = names
+        self.max_bytes = max_bytes
+        self.patches = Patches()
+        self.datasets: list[tuple[DatasetRef, str, str | None]] = []  # (version, role, name)
+        self.fits: dict[int, FitRecord] = {}  # by id(estimator), most recently fitted last
+        self.inputs: dict[str, DatasetRef] = {}
+        self.lineage = False
+        self._previous: Capture | None = None
+
+    # -- the cell's lifetime ------------------------------------------------------------------
+    def begin(self, *, autolog: bool, lineage: bool) -> None:
+        """Fingerprint the data the cell will read, then install the hooks the cell may need."""
+        global ACTIVE
+        self.lineage = lineage
+        if lineage:
+            self.inputs = fingerprint_variables(self.namespace, self.names.read, self.max_bytes)
+            self.datasets.extend((ref, "input", name) for name, ref in self.inputs.items())
+            if self.uses_package("pandas"):
+                from mlops_jupyter.tracking import pandas_io
+
+                pandas_io.install(self)
+        if autolog and self.uses_package("sklearn"):
+            from mlops_jupyter.tracking import autolog as sklearn_autolog
+
+            sklearn_autolog.install(self)
+        self.patches.alias(self.namespace, self.names.loaded)
+        self._previous, ACTIVE = ACTIVE, self
+
+    def uses_package(self, package: str) -> bool:
+        """Hooks are needed only for a library already imported or imported by this cell."""
+        return package in sys.modules or imports_package(self.names, package)
+
+    def end(self) -> None:
+        """Remove every hook (first thing at cell end, whatever else fails)."""
+        global ACTIVE
+        if ACTIVE is self:
+            ACTIVE = self._previous
+        self.patches.undo(self.namespace, self.names.written | self.names.loaded)
+
+    def record_outputs(self) -> None:
+        """In-memory lineage: the outputs, which the cell assigned or changed."""
+        if not self.lineage:
+            return
+        candidates = self.names.written | set(self.inputs)
+        after = fingerprint_variables(self.namespace, candidates, self.max_bytes)
+        for name, ref in changed_outputs(self.inputs, after, self.names.written).items():
+            self.datasets.append((ref, "output", name))
+
+    def write(self, explicit_params: tuple[str, ...] = ()) -> None:
+        """Dataset versions and edges in one transaction, then what autolog saw of the fits.
+
+        A version the run itself wrote is not also its input (a cell that builds X and fits on
+        it consumed nothing from outside): such input edges are dropped.
+        """
+        written = {(ref.uri, ref.fingerprint) for ref, role, _ in self.datasets if role == "output"}
+        uses = [
+            use
+            for use in self.datasets
+            if use[1] == "output" or (use[0].uri, use[0].fingerprint) not in written
+        ]
+        link_datasets(self.run.store, self.run.run_id, uses)
+        for ref, _, _ in self.datasets:  # the dropped inputs share a version with an output
+            ref.dataset_id = ref.dataset_id or next(
+                (
+                    r.dataset_id
+                    for r, _, _ in uses
+                    if (r.uri, r.fingerprint) == (ref.uri, ref.fingerprint)
+                ),
+                None,
+            )
+        if self.fits:
+            from mlops_jupyter.tracking.autolog import record_fits
+
+            record_fits(self, explicit_params)
+
+    # -- helpers for the hooks ----------------------------------------------------------------
+    def add_dataset(self, ref: DatasetRef, role: str, name: str | None) -> None:
+        self.datasets.append((ref, role, name))
+
+    def variable_name(self, obj: Any) -> str | None:
+        """The name the cell knows ``obj`` by, if it is one of the cell's variables."""
+        if obj is None:
+            return None
+        for name in sorted(self.names.loaded | self.names.written):
+            if self.namespace.get(name) is obj:
+                return name
+        return None
+
+    def dataset_for(self, obj: Any, fallback_name: str) -> DatasetRef | None:
+        """A dataset version for data passed to a library call (None for non-data)."""
+        if obj is None:
+            return None
+        if not is_data(obj):
+            if not isinstance(obj, (list, tuple)):
+                return None
+            import numpy as np
+
+            obj = np.asarray(obj)
+        return object_dataset(obj, self.variable_name(obj) or fallback_name, self.max_bytes)
+
+    def candidate_model(self) -> tuple[Any, str | None]:
+        """The model the cell produced (the last fitted estimator) and its training data's id."""
+        if not self.fits:
+            return None, None
+        from mlops_jupyter.tracking.autolog import deployable_model
+
+        record = list(self.fits.values())[-1]
+        return deployable_model(record.estimator), record.input_dataset_id
+
+    def input_dataset_of(self, model: Any) -> str | None:
+        from mlops_jupyter.tracking.autolog import deployable_model
+
+        for record in self.fits.values():
+            if model is record.estimator or model is deployable_model(record.estimator):
+                return record.input_dataset_id
+        return None

@@ -1,0 +1,412 @@
+"""The cell run: one execution of a ``%%track`` cell, from its options to its recorded outcome.
+
+A ``CellRun`` is started just before the cell body executes and finished just after it. In
+between, the library hooks (pandas IO, scikit-learn autolog) report into its ``Capture``; at
+the end the variables the cell wrote are fingerprinted, the ``-m`` metrics read, the candidate
+model logged, and the outcome written. Tracking problems become warnings: a tracked cell
+behaves exactly as an untracked one, whatever happens to the store.
+
+The names a cell reads and writes come from its AST (``cell_names``): a name loaded before
+the cell assigns it is an input; a name the cell assigns at top level is an output.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import numbers
+import re
+import warnings
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops_jupyter.tracking.capture import Capture
+    from mlops_jupyter.tracking.run import Run
+
+log = logging.getLogger("mlops_jupyter.cell")
+NAME_LIMIT = 80  # longest default run name taken from the code
+
+
+class TrackingWarning(UserWarning):
+    """Something could not be recorded; the cell itself ran exactly as it would untracked."""
+
+
+def warn(message: str) -> None:
+    warnings.warn(f"mlops_jupyter: {message}", TrackingWarning, stacklevel=2)
+
+
+@dataclass(frozen=True)
+class CellOptions:
+    """The options of ``%%track`` (see DESIGN.md)."""
+
+    name: str | None = None
+    experiment: str | None = None
+    params: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    model: str | None = None
+    register: str | None = None
+    autolog: bool = True
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """What a tracked cell captures besides its own options (the ``Track`` configurable)."""
+
+    autolog: bool = True
+    lineage: bool = True
+    max_fingerprint_bytes: int = 2 << 30
+
+
+@dataclass(frozen=True)
+class CellSource:
+    """Where the cell is: its code (without the ``%%track`` line) and its place in a notebook."""
+
+    code: str
+    notebook_path: str | None = None
+    cell_id: str | None = None
+    execution_count: int | None = None
+
+
+# -- names read and written -------------------------------------------------------------------
+@dataclass(frozen=True)
+class CellNames:
+    """Names a cell's code reads before assigning them, assigns at top level, and loads at all."""
+
+    read: frozenset[str] = frozenset()
+    written: frozenset[str] = frozenset()
+    loaded: frozenset[str] = frozenset()
+    imported_modules: frozenset[str] = frozenset()
+
+
+class _NameCollector(ast.NodeVisitor):
+    """Visits in evaluation order (a right-hand side before its targets) and tracks scope depth:
+    assignments inside functions, lambdas and comprehensions are local, loads anywhere count."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+        self.written: set[str] = set()
+        self.loaded: set[str] = set()
+        self.modules: set[str] = set()
+        self.depth = 0
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.loaded.add(node.id)
+            if node.id not in self.written:
+                self.read.add(node.id)
+        elif isinstance(node.ctx, ast.Store) and self.depth == 0:
+            self.written.add(node.id)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        if isinstance(node.target, ast.Name):  # x += 1 reads x first
+            self.visit_Name(ast.Name(id=node.target.id, ctx=ast.Load()))
+        self.visit(node.target)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        depth, self.depth = self.depth, 0  # the walrus binds in the enclosing (cell) scope
+        self.visit(node.target)
+        self.depth = depth
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self.visit(node.target)
+        for statement in [*node.body, *node.orelse]:
+            self.visit(statement)
+
+    visit_AsyncFor = visit_For
+
+    def _visit_scope(self, outer: Sequence[ast.AST], inner: Sequence[ast.AST]) -> None:
+        for child in outer:
+            self.visit(child)
+        self.depth += 1
+        for child in inner:
+            self.visit(child)
+        self.depth -= 1
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if self.depth == 0:
+            self.written.add(node.name)
+        outer = [
+            *node.decorator_list,
+            *node.args.defaults,
+            *(d for d in node.args.kw_defaults if d),
+        ]
+        self._visit_scope(outer, node.body)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if self.depth == 0:
+            self.written.add(node.name)
+        self._visit_scope([*node.decorator_list, *node.bases, *node.keywords], node.body)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._visit_scope(list(node.args.defaults), [node.body])
+
+    def _visit_comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
+        # the first iterable is evaluated in the enclosing scope; the rest is the comprehension's own
+        first, *others = node.generators
+        self.visit(first.iter)
+        self.depth += 1
+        self.visit(first.target)
+        for condition in first.ifs:
+            self.visit(condition)
+        for generator in others:
+            self.visit(generator)
+        elements = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        for element in elements:
+            self.visit(element)
+        self.depth -= 1
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.modules.add(alias.name)
+            if self.depth == 0:
+                self.written.add((alias.asname or alias.name).partition(".")[0])
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module and not node.level:
+            self.modules.add(node.module)
+        for alias in node.names:
+            if self.depth == 0:
+                self.written.add(alias.asname or alias.name)
+
+
+@lru_cache(maxsize=256)
+def cell_names(python_code: str) -> CellNames:
+    """The names of a cell's (already IPython-transformed) Python code; empty if it won't parse."""
+    try:
+        tree = ast.parse(python_code)
+    except (SyntaxError, ValueError):
+        return CellNames()
+    collector = _NameCollector()
+    collector.visit(tree)
+    return CellNames(
+        read=frozenset(collector.read),
+        written=frozenset(collector.written),
+        loaded=frozenset(collector.loaded),
+        imported_modules=frozenset(collector.modules),
+    )
+
+
+def imports_package(names: CellNames, package: str) -> bool:
+    return any(
+        module == package or module.startswith(package + ".") for module in names.imported_modules
+    )
+
+
+_LABEL_SKIP = re.compile(r"^\s*($|%|!)")
+
+
+def default_run_name(code: str) -> str:
+    """A readable, stable name for an unnamed cell run: its first comment or statement line."""
+    for line in code.splitlines():
+        if _LABEL_SKIP.match(line):
+            continue
+        text = line.strip().lstrip("#").strip() or line.strip()
+        return text if len(text) <= NAME_LIMIT else text[: NAME_LIMIT - 1] + "…"
+    return "cell"
+
+
+# -- -p and -m values -------------------------------------------------------------------------
+_MISSING = object()
+
+
+def numeric_points(value: Any) -> list[float] | None:
+    """A metric's points: one for a number, one per step for a 1-D sequence of numbers."""
+    if isinstance(value, (bool, numbers.Real)) or (
+        hasattr(value, "dtype") and getattr(value, "shape", None) == ()
+    ):
+        try:
+            return [float(value)]
+        except (TypeError, ValueError):
+            return None
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__len__"):
+        return None
+    try:
+        points = [
+            float(item)
+            for item in value
+            if isinstance(item, numbers.Real) or hasattr(item, "__float__")
+        ]
+    except (TypeError, ValueError):
+        return None
+    return points if points and len(points) == len(value) else None
+
+
+def log_param_variables(run: Run, namespace: Mapping[str, Any], names: Sequence[str]) -> None:
+    values = {}
+    for name in names:
+        value = namespace.get(name, _MISSING)
+        if value is _MISSING:
+            warn(f"-p {name}: no variable named {name!r} at cell start; not recorded")
+        else:
+            values[name] = value
+    if values:
+        run.log_params(values)
+
+
+def log_metric_variables(run: Run, namespace: Mapping[str, Any], names: Sequence[str]) -> None:
+    for name in names:
+        value = namespace.get(name, _MISSING)
+        if value is _MISSING:
+            warn(f"-m {name}: no variable named {name!r} at cell end; not recorded")
+            continue
+        points = numeric_points(value)
+        if points is None:
+            shown = type(value).__name__
+            warn(
+                f"-m {name}: {name!r} is a {shown}, not a number or a sequence of numbers; not recorded"
+            )
+            continue
+        for step, point in enumerate(points):
+            run.log_metric(name, point, step=step if len(points) > 1 else None)
+
+
+def outcome_status(error: BaseException | None) -> str:
+    if error is None:
+        return "finished"
+    return "killed" if isinstance(error, KeyboardInterrupt) else "failed"
+
+
+# -- the run ----------------------------------------------------------------------------------
+@dataclass
+class CellRun:
+    """A tracked cell between its start and its end."""
+
+    run: Run
+    options: CellOptions
+    source: CellSource
+    namespace: MutableMapping[str, Any]
+    settings: CaptureSettings
+    names: CellNames
+    capture: Capture | None = None
+    registered: Any = None
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls,
+        options: CellOptions,
+        source: CellSource,
+        namespace: MutableMapping[str, Any],
+        settings: CaptureSettings,
+        python_code: str | None = None,
+    ) -> CellRun:
+        """Create the run (a child of the session run), record ``-p`` values, install the hooks."""
+        from mlops_jupyter.tracking import context
+
+        session = context.session_run()
+        run = context.create_run(
+            name=options.name or default_run_name(source.code),
+            experiment=options.experiment,
+            kind="cell",
+            parent_run_id=session.run_id,
+            store=session.store,
+            push=True,
+            code=source.code,
+            notebook_path=source.notebook_path,
+            cell_id=source.cell_id,
+            execution_count=source.execution_count,
+        )
+        names = cell_names(python_code if python_code is not None else source.code)
+        cell = cls(run, options, source, namespace, settings, names)
+        try:
+            log_param_variables(run, namespace, options.params)
+            cell._begin_capture()
+        except Exception as error:
+            cell._abandon(error)
+            raise
+        return cell
+
+    def _begin_capture(self) -> None:
+        from mlops_jupyter.tracking.capture import Capture
+
+        autolog = self.settings.autolog and self.options.autolog
+        if not (autolog or self.settings.lineage):
+            return
+        self.capture = Capture(
+            self.run,
+            self.namespace,
+            self.names,
+            self.settings.max_fingerprint_bytes,
+            self.source.notebook_path,
+        )
+        self.capture.begin(autolog=autolog, lineage=self.settings.lineage)
+
+    def _abandon(self, error: BaseException) -> None:
+        """Tracking itself failed at the start: undo the hooks and close the run."""
+        if self.capture is not None:
+            self.capture.end()
+        self.run.end("failed", error)
+
+    def finish(self, error: BaseException | None) -> None:
+        """Record the outcome; every step is attempted, and problems become one warning each."""
+        for step in self._finishing_steps(error):
+            try:
+                step()
+            except Exception as problem:  # tracking must never change what the cell did
+                self.problems.append(f"{getattr(step, '__name__', 'step')}: {problem}")
+                warn(f"could not record part of run {self.run.run_id}: {problem}")
+                log.debug("finishing step failed", exc_info=True)
+        if self.run.status == "running":
+            self.run.end("failed", error)
+
+    def _finishing_steps(self, error: BaseException | None) -> Iterator[Any]:
+        if self.capture is not None:
+            yield self.capture.end
+        yield lambda: log_metric_variables(self.run, self.namespace, self.options.metrics)
+        if self.capture is not None:
+            yield self.capture.record_outputs
+            yield lambda: self.capture.write(explicit_params=self.options.params)  # type: ignore[union-attr]
+        if error is None:
+            yield self._log_model
+        yield lambda: self.run.end(outcome_status(error), error)
+        if error is None and self.options.register:
+            yield self._register
+
+    def _log_model(self) -> None:
+        from mlops_jupyter.tracking.model_log import log_model
+
+        model, input_dataset_id = None, None
+        if self.capture is not None:
+            model, input_dataset_id = self.capture.candidate_model()
+        if self.options.model:
+            chosen = self.namespace.get(self.options.model, _MISSING)
+            if chosen is _MISSING:
+                raise LookupError(
+                    f"--model {self.options.model}: no variable named {self.options.model!r}"
+                )
+            if chosen is not model:
+                input_dataset_id = self.capture.input_dataset_of(chosen) if self.capture else None
+            model = chosen
+        if model is not None:
+            log_model(self.run, model, input_dataset_id=input_dataset_id)
+        elif self.options.register:
+            raise LookupError(
+                f"--register {self.options.register}: the cell fitted no model; name one with --model VAR"
+            )
+
+    def _register(self) -> None:
+        import mlops_jupyter
+
+        self.registered = mlops_jupyter.register_model(self.run.run_id, self.options.register)

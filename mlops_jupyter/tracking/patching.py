@@ -1,0 +1,104 @@
+"""Scoped patches: library functions replaced by reporting wrappers for the length of one cell.
+
+A wrapper is made once per original function and reused, so identity checks stay stable across
+cells. Every wrapper passes straight through to the original unless a tracked cell is capturing
+and no other reporting call is in progress (a library's own nested calls — the 100 tree fits
+inside a random forest, ``accuracy_score`` inside ``score`` — are not reported twice).
+Reporting runs after the original returned: it sees the result but can never change it, and a
+failure inside it only warns.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import weakref
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any
+
+from mlops_jupyter.tracking import capture as _capture
+from mlops_jupyter.tracking.cell import warn
+
+log = logging.getLogger("mlops_jupyter.autolog")
+
+# report(capture, result, args, kwargs, seconds) is called after a successful original call
+Reporter = Callable[..., None]
+_wrappers: weakref.WeakKeyDictionary[Callable[..., Any], Callable[..., Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def reporting_wrapper(original: Callable[..., Any], report: Reporter) -> Callable[..., Any]:
+    """The (cached) wrapper of ``original`` that calls ``report`` while a cell captures."""
+    existing = _wrappers.get(original)
+    if existing is not None:
+        return existing
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        capture = _capture.ACTIVE
+        if capture is None or _capture.reporting_depth():
+            return original(*args, **kwargs)
+        with _capture.reporting():
+            started = _capture.clock()
+            result = original(*args, **kwargs)
+            seconds = _capture.clock() - started
+            try:
+                report(capture, result, args, kwargs, seconds)
+            except Exception as error:
+                warn(f"autolog of {getattr(original, '__qualname__', original)} failed: {error}")
+                log.debug("reporting failed", exc_info=True)
+        return result
+
+    wrapper.__mlops_original__ = original  # type: ignore[attr-defined]
+    _wrappers[original] = wrapper
+    return wrapper
+
+
+class Patches:
+    """Attribute replacements that can be undone, including aliases in a user namespace."""
+
+    def __init__(self) -> None:
+        self._attributes: list[tuple[Any, str, Any]] = []
+        self._originals: dict[Any, Any] = {}  # original -> wrapper
+        self._aliases: list[tuple[MutableMapping[str, Any], str, Any]] = []
+
+    def replace(self, owner: Any, name: str, report: Reporter) -> None:
+        """Replace ``owner.name`` (a plain function in the owner's own ``__dict__``)."""
+        original = vars(owner).get(name)
+        if original is None or original in self._originals:
+            return
+        wrapper = reporting_wrapper(original, report)
+        setattr(owner, name, wrapper)
+        self._attributes.append((owner, name, original))
+        self._originals[original] = wrapper
+
+    def alias(self, namespace: MutableMapping[str, Any], names: Iterable[str]) -> None:
+        """Point names bound to a patched original (``from pandas import read_csv``) at its wrapper."""
+        for name in names:
+            value = namespace.get(name)
+            try:
+                wrapper = self._originals.get(value)
+            except TypeError:  # unhashable value
+                continue
+            if wrapper is not None:
+                namespace[name] = wrapper
+                self._aliases.append((namespace, name, value))
+
+    def undo(
+        self, namespace: MutableMapping[str, Any] | None = None, names: Iterable[str] = ()
+    ) -> None:
+        """Restore every original, and unwrap wrappers the cell itself bound to ``names``."""
+        for owner, name, original in reversed(self._attributes):
+            setattr(owner, name, original)
+        for alias_namespace, name, original in self._aliases:
+            if alias_namespace.get(name) is self._originals[original]:
+                alias_namespace[name] = original
+        if namespace is not None:
+            for name in names:
+                original = getattr(namespace.get(name), "__mlops_original__", None)
+                if original is not None and original in self._originals:
+                    namespace[name] = original
+        self._attributes.clear()
+        self._aliases.clear()
+        self._originals.clear()
