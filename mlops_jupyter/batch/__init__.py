@@ -1,0 +1,1 @@
+"""Batch execution of notebooks: the papermill engine, single runs, sweeps and ``reproduce``."""

@@ -1,0 +1,294 @@
+"""The papermill engine ``mlops``: papermill's nbclient engine, with every execution a tracked
+notebook run.
+
+``papermill in.ipynb out.ipynb --engine mlops -p K V`` (or ``execute_notebook(...,
+engine_name="mlops")``) records a run of kind ``notebook`` with the parameters and their types,
+per-cell status and timing, the input notebook's snapshot and hash, the output notebook and the
+environment. The kernel logs into that run: ``mj.log_*`` calls and ``%%track`` cells (child
+runs) inside the notebook attach to it. papermill's own output — the ``injected-parameters`` cell
+and ``metadata.papermill`` — is left exactly as papermill writes it; the run id is added under
+``metadata.mlops_jupyter``.
+
+This module is imported by papermill at start-up (entry point ``papermill.engine``): it must stay
+cheap and importable; the tracking layer is imported when a notebook actually runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine
+from papermill.log import logger
+from papermill.utils import merge_kwargs, remove_args
+
+from mlops_jupyter.batch.kernels import (
+    START_ATTEMPTS,
+    CellIdKernelClient,
+    KernelPool,
+    KernelStartError,
+    PointStopped,
+    PooledKernel,
+    Watchdog,
+    store_environment,
+)
+
+KERNEL_SIDE = "__import__('mlops_jupyter.batch.kernel_side', fromlist=['_'])"
+
+
+@dataclass
+class BatchOptions:
+    """What the batch layer hands the engine (papermill passes it through as ``mlops=``)."""
+
+    pool: KernelPool | None = None  # kernels to use; None: a private pool for this execution
+    waiting: Callable[[], int] | None = None  # points still waiting for a kernel (pre-start hint)
+    parent_run_id: str | None = None
+    experiment: str | None = None
+    run_name: str | None = None
+    tags: dict[str, Any] = field(default_factory=dict)
+    watchdog: Watchdog | None = None
+    cwd: str | None = None  # the kernel's working directory (default: this process's)
+    notebook_path: str | None = None  # record the run as this notebook (reproduce runs a copy)
+    on_run: Callable[[str], None] | None = None  # told the run id as soon as the run exists
+
+
+class MlopsNotebookClient(PapermillNotebookClient):
+    """papermill's notebook client, sending each cell's id with its execute request."""
+
+    async def async_execute_cell(
+        self,
+        cell: Any,
+        cell_index: int,
+        execution_count: int | None = None,
+        store_history: bool = True,
+    ) -> Any:
+        client = self.kc
+        if isinstance(client, CellIdKernelClient):
+            client.cell_id = cell.get("id")
+        try:
+            return await super().async_execute_cell(
+                cell, cell_index, execution_count, store_history
+            )
+        finally:
+            if isinstance(client, CellIdKernelClient):
+                client.cell_id = None
+
+    # nbclient binds the synchronous name to the async method when its class is created, and
+    # papermill calls the synchronous one: bind it again to this class's method
+    execute_cell = run_sync(async_execute_cell)
+
+    def kernel_call(self, expression: str) -> Any:
+        """Evaluate ``expression`` in the kernel silently (no history, no notebook output)."""
+        assert self.kc is not None
+        msg_id = self.kc.execute(
+            "", silent=True, store_history=False, user_expressions={"value": expression}
+        )
+        reply = self.wait_for_reply(msg_id)
+        if reply is None:
+            raise RuntimeError(f"the kernel did not answer {expression}")
+        value = reply["content"].get("user_expressions", {}).get("value", {})
+        if value.get("status") != "ok":
+            raise RuntimeError(
+                f"{expression} failed in the kernel: {value.get('ename')}: {value.get('evalue')}"
+            )
+        return ast.literal_eval(value["data"]["text/plain"])
+
+
+class NotebookExecution:
+    """One execution through the engine: kernel, run, cells, record."""
+
+    def __init__(self, options: BatchOptions, input_path: Any, kernel_name: str) -> None:
+        self.options = options
+        self.input_path = input_path
+        self.kernel_name = kernel_name
+        self.watchdog = options.watchdog or Watchdog()
+        self.own_pool = options.pool is None
+        self.pool = options.pool or KernelPool(
+            kernel_name, cwd=options.cwd, env=store_environment()
+        )
+        self.run: Any = None
+        self.snapshot: bytes | None = None
+
+    # -- the steps, in order ------------------------------------------------------------------
+    def execute(self, nb_man: Any, client_kwargs: dict[str, Any]) -> Any:
+        client, kernel = self._start_kernel(nb_man, client_kwargs)
+        healthy = False
+        try:
+            self._start_run(nb_man.nb)
+            client.kernel_call(
+                f"{KERNEL_SIDE}.begin_point({self._kernel_environment()!r}, {self.options.cwd!r}, {kernel.used!r})"
+            )
+            client.execute()
+            outcome = "failed" if nb_man.nb.metadata.papermill.get("exception") else "finished"
+            modules = client.kernel_call(f"{KERNEL_SIDE}.finish_point({outcome!r})")
+            healthy = True
+            from mlops_jupyter.batch.record import record_environment
+
+            record_environment(self.run, modules, self.options.cwd or os.getcwd())
+        except DeadKernelError as error:
+            if self.watchdog.reason is not None:
+                raise PointStopped(self.watchdog.reason, self.watchdog.timeout) from error
+            raise
+        finally:
+            self.watchdog.guard(None)
+            if client.kc is not None:
+                client.kc.stop_channels()
+            self.pool.release(kernel, reusable=healthy and self.watchdog.reason is None)
+        return nb_man.nb
+
+    def _start_kernel(
+        self, nb_man: Any, client_kwargs: dict[str, Any]
+    ) -> tuple[MlopsNotebookClient, PooledKernel]:
+        """A kernel that answered ``kernel_info``; failed starts (e.g. a port taken between
+        choosing and binding it) are retried with a new kernel."""
+        failure: BaseException | None = None
+        for _attempt in range(START_ATTEMPTS):
+            self.watchdog.check()
+            kernel = self.pool.acquire()
+            self.watchdog.guard(kernel)
+            client = MlopsNotebookClient(nb_man, km=kernel.manager, **client_kwargs)
+            try:
+                client.start_new_kernel_client()
+            except Exception as error:
+                failure = error
+                self.watchdog.guard(None)
+                self.pool.discard(kernel)
+                logger.warning("kernel %r did not start (%s); retrying", self.kernel_name, error)
+                continue
+            if self.options.waiting is not None:
+                self.pool.top_up(self.options.waiting())
+            return client, kernel
+        self.watchdog.check()
+        raise KernelStartError(
+            f"kernel {self.kernel_name!r} did not start after {START_ATTEMPTS} attempts: {failure}"
+        ) from failure
+
+    def _start_run(self, nb: Any) -> None:
+        from mlops_jupyter.batch.record import (
+            INPUT_ARTIFACT,
+            NOTEBOOK_MEDIA_TYPE,
+            put_artifact,
+            record_parameters,
+        )
+
+        self._create_run(nb)
+        nb.metadata["mlops_jupyter"] = {"run_id": self.run.run_id}
+        assert self.snapshot is not None
+        put_artifact(self.run, INPUT_ARTIFACT, self.snapshot, NOTEBOOK_MEDIA_TYPE)
+        record_parameters(self.run, self.snapshot, nb)
+
+    def _create_run(self, nb: Any) -> None:
+        from mlops_jupyter.batch.record import input_snapshot, sha256
+        from mlops_jupyter.tracking.context import create_run
+
+        self.snapshot = input_snapshot(self.input_path, nb)
+        location = self.notebook_path()
+        self.run = create_run(
+            name=self.options.run_name or (os.path.basename(location) if location else "notebook"),
+            experiment=self.options.experiment,
+            kind="notebook",
+            parent_run_id=self.options.parent_run_id,
+            push=False,
+            notebook_path=location,
+            code_hash=sha256(self.snapshot),
+        )
+        tags = {
+            "engine": "papermill",
+            "kernel": self.kernel_name,
+            "cwd": self.options.cwd or os.getcwd(),
+        }
+        self.run.set_tags({**tags, **self.options.tags})
+        if self.options.on_run is not None:
+            self.options.on_run(self.run.run_id)
+
+    def notebook_path(self) -> str | None:
+        from mlops_jupyter.batch.record import notebook_location
+
+        return self.options.notebook_path or notebook_location(self.input_path)
+
+    def _kernel_environment(self) -> dict[str, str]:
+        from mlops_jupyter.config import EXPERIMENT_ENV
+        from mlops_jupyter.tracking.context import RUN_ID_ENV
+        from mlops_jupyter.tracking.source import PAPERMILL_INPUT_ENV
+
+        environment = {RUN_ID_ENV: self.run.run_id, EXPERIMENT_ENV: self.run.experiment}
+        notebook_path = self.notebook_path()
+        if notebook_path:
+            environment[PAPERMILL_INPUT_ENV] = notebook_path
+        return environment
+
+    def finish(self, nb: Any, error: BaseException | None) -> None:
+        """End the run: its outcome, the output notebook and the cell report."""
+        from mlops_jupyter.batch.record import failed_cell, record_outcome
+
+        try:
+            if self.run is None:  # the kernel never started: still leave a record of the attempt
+                self._create_run(nb)
+            record_outcome(self.run, nb)
+            if error is None:
+                stopped_by = failed_cell(nb)
+                self.run.end(
+                    "failed" if stopped_by else "finished",
+                    RuntimeError(stopped_by) if stopped_by else None,
+                )
+            elif isinstance(error, KeyboardInterrupt):
+                self.run.end("killed", error)
+            else:
+                self.run.end(getattr(error, "status", "failed"), error)
+        finally:
+            if self.own_pool:
+                self.pool.close()
+
+
+class MlopsEngine(NBClientEngine):
+    """papermill's nbclient engine; each execution becomes a tracked notebook run."""
+
+    @classmethod
+    def execute_notebook(cls, nb: Any, kernel_name: str, **kwargs: Any) -> Any:
+        options = kwargs.pop("mlops", None) or BatchOptions()
+        execution = NotebookExecution(options, kwargs.get("input_path"), kernel_name)
+        try:
+            nb = super().execute_notebook(nb, kernel_name, mlops_execution=execution, **kwargs)
+        except BaseException as error:
+            execution.finish(nb, error)
+            raise
+        execution.finish(nb, None)
+        return nb
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: int = 60,
+        execution_timeout: int | None = None,
+        mlops_execution: NotebookExecution | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        # the same client arguments as papermill's NBClientEngine, which hard-codes its client class
+        kwargs = remove_args(["input_path"], **kwargs)
+        safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+        client_kwargs = merge_kwargs(
+            safe_kwargs,
+            timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log=logger,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
+        if mlops_execution is None:
+            raise TypeError(
+                "MlopsEngine.execute_managed_notebook is called by MlopsEngine.execute_notebook"
+            )
+        return mlops_execution.execute(nb_man, client_kwargs)
