@@ -75,6 +75,17 @@ _EXPORTS: dict[str, str] = {
     "AliasConflictError": "mlops_jupyter.registry.api",
     "ModelIntegrityError": "mlops_jupyter.registry.api",
     "SelfApprovalError": "mlops_jupyter.registry.api",
+    # batch
+    "run_notebook": "mlops_jupyter.batch.api",
+    "sweep": "mlops_jupyter.batch.api",
+    "start_sweep": "mlops_jupyter.batch.api",
+    "reproduce": "mlops_jupyter.batch.api",
+    "notebook_params": "mlops_jupyter.batch.api",
+    "SweepHandle": "mlops_jupyter.batch.api",
+    "SweepResult": "mlops_jupyter.batch.api",
+    "NotebookRun": "mlops_jupyter.batch.api",
+    "ReproduceReport": "mlops_jupyter.batch.api",
+    "ParameterError": "mlops_jupyter.batch.api",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

@@ -25,6 +25,10 @@ COMMANDS: dict[str, str] = {
     "models": "mlops_jupyter.registry.cli:models_group",
     "audit": "mlops_jupyter.registry.cli:audit_group",
     "export": "mlops_jupyter.registry.cli:export_group",
+    "params": "mlops_jupyter.batch.cli:params_command",
+    "run": "mlops_jupyter.batch.cli:run_command",
+    "sweep": "mlops_jupyter.batch.cli:sweep_command",
+    "reproduce": "mlops_jupyter.batch.cli:reproduce_command",
 }
 
 
