@@ -46,8 +46,8 @@ def kernel_env(**extra: str) -> dict[str, str]:
 
 
 def cell_runs(experiment: str | None = None) -> Any:
-    """The cell runs in the store, oldest first."""
+    """The runs of tracked cells (not their search-candidate children), oldest first."""
     import mlops_jupyter as mj
 
     frame = mj.runs(experiment=experiment, filter="kind = 'cell'", order_by="start_time")
-    return frame
+    return frame[~frame.parent_run_id.isin(frame.run_id)].reset_index(drop=True)
