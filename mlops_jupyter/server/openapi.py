@@ -27,17 +27,36 @@ DEFAULT_RUNS_LIMIT = 50
 #: Bounds of ``max_points`` for a metric series.
 DEFAULT_MAX_POINTS = 1000
 MIN_MAX_POINTS = 3
-MAX_MAX_POINTS = 100_000
+MAX_MAX_POINTS = 10_000
 MAX_AUDIT_LIMIT = 1000
+DEFAULT_LINEAGE_DEPTH = 10
+MAX_LINEAGE_DEPTH = 50
+DEFAULT_SWEEPS_LIMIT = 50
+MAX_SWEEP_WORKERS = 16
 DEFAULT_AUDIT_LIMIT = 100
 MODEL_ACTIONS = ("request-approval", "approve", "reject", "promote", "rollback", "archive")
 RUN_KINDS = ["cell", "notebook", "script", "sweep"]
 RUN_STATUSES = ["running", "finished", "failed", "killed"]
 LINEAGE_DIRECTIONS = ["upstream", "downstream", "both"]
 NODE_TYPES = ["dataset", "run", "model_version"]
+AUDIT_ACTIONS = [
+    "register",
+    "request",
+    "approve",
+    "reject",
+    "promote",
+    "rollback",
+    "archive",
+    "policy",
+    "force",
+    "card",
+    "profile",
+    "export",
+]
 VERSION_STATUSES = ["registered", "pending", "approved", "rejected"]
 
 JSON = "application/json"
+BAD_INPUT = "invalid input; the message says which parameter and why"
 ANY: dict[str, Any] = {}
 
 
@@ -119,23 +138,46 @@ def _schemas() -> dict[str, Any]:
         "name": STRING,
         "version": INTEGER,
         "version_id": {"type": "string", "description": "lineage node id of the version"},
-        "run_id": STRING,
+        "uri": {"type": "string", "description": "models:/NAME/VERSION"},
         "status": {
             "type": "string",
             "description": "approval state: registered (never requested), pending, approved, rejected",
             "enum": VERSION_STATUSES,
         },
-        "archived": BOOLEAN,
-        "aliases": array(STRING),
-        "registered_at": EPOCH,
-        "registered_by": STRING,
+        "run_id": STRING,
+        "artifact_name": STRING,
+        "artifact_digest": {"type": "string", "description": "SHA-256 of the model file"},
+        "artifact_size": INTEGER,
         "flavor": STRING,
-        "format": STRING,
+        "format": {"type": "string", "description": "skops or pickle"},
         "model_class": nullable(STRING),
-        "artifact_digest": STRING,
-        "metrics": mapping(FINITE_OR_NULL),
-        "signature": nullable(ANY),
         "description": nullable(STRING),
+        "registered_by": STRING,
+        "registered_at": EPOCH,
+        "archived": BOOLEAN,
+        "archived_at": nullable(EPOCH),
+        "archived_by": nullable(STRING),
+        "aliases": array(STRING),
+        "approval_round": {"type": "integer", "description": "approval requests so far"},
+        "approved_by": array(STRING),
+        "metrics": mapping(FINITE_OR_NULL),
+        "params": mapping(ANY),
+        "signature": nullable(mapping(ANY)),
+    }
+    model_properties = {
+        "name": STRING,
+        "description": nullable(STRING),
+        "owner": STRING,
+        "policy": mapping(ANY),
+        "created_at": EPOCH,
+        "updated_at": EPOCH,
+        "versions": {"type": "integer", "description": "number of versions"},
+        "latest_version": nullable(INTEGER),
+        "aliases": {
+            "type": "object",
+            "additionalProperties": INTEGER,
+            "description": "alias -> version",
+        },
     }
     return {
         "Error": obj(
@@ -250,55 +292,49 @@ def _schemas() -> dict[str, Any]:
         ),
         "LineageGraph": obj(
             {
-                "root": STRING,
+                "root": {"type": "string", "description": "LineageNode.id of the target"},
+                "roots": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "every node the target names (a uri can name several versions)",
+                },
                 "direction": {"type": "string", "enum": LINEAGE_DIRECTIONS},
                 "nodes": array(ref("LineageNode")),
                 "edges": array(ref("LineageEdge")),
             }
         ),
-        "ModelSummary": obj(
-            {
-                "name": STRING,
-                "description": nullable(STRING),
-                "owner": nullable(STRING),
-                "created_at": EPOCH,
-                "latest_version": nullable(INTEGER),
-                "versions": INTEGER,
-                "aliases": mapping(INTEGER),
-            }
-        ),
+        "ModelSummary": obj(model_properties),
         "ModelList": obj({"models": array(ref("ModelSummary"))}),
         "ModelVersion": obj(model_version_properties),
         "Approval": obj(
             {
+                "round": {"type": "integer", "description": "approval request it belongs to"},
                 "actor": STRING,
                 "decision": {"type": "string", "enum": ["request", "approve", "reject"]},
                 "comment": nullable(STRING),
-                "round": {"type": "integer", "description": "approval request it belongs to"},
                 "at": EPOCH,
             }
         ),
         "AliasEvent": obj(
             {
                 "alias": STRING,
-                "revision": INTEGER,
+                "revision": {
+                    "type": "integer",
+                    "description": "the alias's revision after the move",
+                },
                 "action": {"type": "string", "enum": ["promote", "rollback"]},
                 "from_version": nullable(INTEGER),
                 "to_version": INTEGER,
                 "actor": STRING,
                 "reason": nullable(STRING),
                 "forced": BOOLEAN,
+                "gates": nullable(mapping(ANY)),
                 "at": EPOCH,
             }
         ),
         "ModelDetail": obj(
             {
-                "name": STRING,
-                "description": nullable(STRING),
-                "owner": nullable(STRING),
-                "created_at": EPOCH,
-                "policy": mapping(ANY),
-                "aliases": mapping(INTEGER),
+                **model_properties,
                 "versions": array(ref("ModelVersion")),
                 "alias_history": array(ref("AliasEvent")),
             }
@@ -306,19 +342,26 @@ def _schemas() -> dict[str, Any]:
         "ModelVersionDetail": obj(
             {
                 **model_version_properties,
+                "card": {"type": "string", "description": "model card, Markdown"},
                 "approvals": array(ref("Approval")),
-                "alias_history": array(ref("AliasEvent")),
-                "card": nullable({"type": "string", "description": "model card, Markdown"}),
+                "alias_history": {
+                    "type": "array",
+                    "items": ref("AliasEvent"),
+                    "description": "moves of any alias to or from this version, oldest first",
+                },
+                "input_example": nullable(mapping(ANY)),
+                "datasets": array(mapping(ANY)),
+                "trusted_types": array(STRING),
             }
         ),
-        "Gate": obj(
+        "GateResult": obj(
             {
-                "name": STRING,
-                "passed": BOOLEAN,
-                "message": STRING,
-                "metric": nullable(STRING),
+                "gate": {"type": "string", "description": "the gate as written, e.g. acc >= 0.9"},
+                "metric": STRING,
                 "value": FINITE_OR_NULL,
-                "threshold": FINITE_OR_NULL,
+                "bound": FINITE_OR_NULL,
+                "passed": BOOLEAN,
+                "detail": STRING,
             }
         ),
         "GateReport": obj(
@@ -327,18 +370,25 @@ def _schemas() -> dict[str, Any]:
                 "version": INTEGER,
                 "alias": STRING,
                 "protected": BOOLEAN,
+                "status": {"type": "string", "enum": VERSION_STATUSES},
+                "approvals": INTEGER,
+                "required_approvals": INTEGER,
+                "current_version": nullable(INTEGER),
                 "approved": BOOLEAN,
-                "passed": {"type": "boolean", "description": "promotion would be allowed"},
-                "gates": array(ref("Gate")),
+                "gates_passed": BOOLEAN,
+                "allowed": {"type": "boolean", "description": "a promotion would be allowed"},
+                "reasons": array(STRING),
+                "results": array(ref("GateResult")),
             }
         ),
         "RegisterRequest": obj(
             {
                 "run_id": {"type": "string", "minLength": 1},
-                "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                "name": {"type": "string", "minLength": 1, "maxLength": 128},
                 "description": STRING,
             },
             ["run_id", "name"],
+            extra=True,
         ),
         "ActionRequest": obj(
             {
@@ -355,6 +405,7 @@ def _schemas() -> dict[str, Any]:
                 "action": {"type": "string", "enum": list(MODEL_ACTIONS)},
                 "actor": STRING,
                 "version": ref("ModelVersionDetail"),
+                "alias_change": nullable(ref("AliasEvent")),
             }
         ),
         "AuditEvent": obj(
@@ -364,6 +415,7 @@ def _schemas() -> dict[str, Any]:
                 "at": EPOCH,
                 "actor": STRING,
                 "action": STRING,
+                "model": nullable(STRING),
                 "target": {"type": "string", "description": "e.g. models/iris/3"},
                 "payload": mapping(ANY),
                 "prev_hash": STRING,
@@ -373,15 +425,17 @@ def _schemas() -> dict[str, Any]:
         "AuditVerification": obj(
             {
                 "ok": BOOLEAN,
-                "checked": INTEGER,
-                "first_broken_seq": nullable(INTEGER),
-                "message": STRING,
+                "events": {"type": "integer", "description": "events checked"},
+                "head_hash": STRING,
+                "broken_seq": nullable(INTEGER),
+                "problem": nullable(STRING),
+                "message": {"type": "string", "description": "one-line verdict"},
             }
         ),
         "AuditPage": obj(
             {
                 "events": array(ref("AuditEvent")),
-                "total": INTEGER,
+                "has_more": {"type": "boolean", "description": "older events exist past this page"},
                 "limit": INTEGER,
                 "offset": INTEGER,
                 "verify": nullable(ref("AuditVerification")),
@@ -402,6 +456,16 @@ def _schemas() -> dict[str, Any]:
             }
         ),
         "MonitorChecks": obj({"checks": array(ref("MonitorCheck"))}),
+        "SweepProgress": obj(
+            {
+                "total": nullable({"type": "integer", "description": "points planned"}),
+                "finished": INTEGER,
+                "failed": INTEGER,
+                "killed": INTEGER,
+                "running": INTEGER,
+                "pending": nullable({"type": "integer", "description": "planned, not started"}),
+            }
+        ),
         "SweepSummary": obj(
             {
                 "sweep_id": {"type": "string", "description": "the run id of the sweep run"},
@@ -411,16 +475,23 @@ def _schemas() -> dict[str, Any]:
                 "notebook_path": nullable(STRING),
                 "start_time": EPOCH,
                 "end_time": nullable(EPOCH),
-                "points_total": nullable(INTEGER),
-                "points": mapping(INTEGER),
+                "progress": ref("SweepProgress"),
             }
         ),
         "SweepList": obj({"sweeps": array(ref("SweepSummary"))}),
         "SweepDetail": obj(
             {
                 "sweep": ref("SweepSummary"),
-                "params": mapping(ANY),
-                "children": array(ref("RunSummary")),
+                "params": {
+                    "type": "object",
+                    "additionalProperties": ANY,
+                    "description": "the sweep run's params: grid.K, points, workers, seed, ...",
+                },
+                "children": {
+                    "type": "array",
+                    "items": ref("RunSummary"),
+                    "description": "one notebook run per point started so far, oldest first",
+                },
             }
         ),
         "SweepRequest": obj(
@@ -434,32 +505,55 @@ def _schemas() -> dict[str, Any]:
                     "type": "object",
                     "minProperties": 1,
                     "additionalProperties": {"type": "array", "minItems": 1},
-                    "description": "parameter name -> values; the sweep runs every combination",
+                    "description": "parameter name -> values; every combination is a point",
                 },
                 "parameters": {
                     "type": "object",
                     "description": "fixed parameters for every point",
                 },
-                "workers": {"type": "integer", "minimum": 1, "maximum": 64},
-                "name": STRING,
-                "experiment": STRING,
-                "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+                "workers": {"type": "integer", "minimum": 1, "maximum": MAX_SWEEP_WORKERS},
+                "name": {"type": "string", "maxLength": 255},
+                "experiment": {"type": "string", "minLength": 1, "maxLength": 255},
+                "timeout_s": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "description": "per point; a point running longer is killed",
+                },
             },
             ["notebook", "grid"],
+            extra=True,
         ),
         "SweepStarted": obj(
-            {"sweep_id": STRING, "points_total": INTEGER, "status": STRING},
+            {
+                "sweep_id": STRING,
+                "points_total": INTEGER,
+                "status": {"type": "string", "enum": ["running"]},
+            },
         ),
         "NotebookParameter": obj(
             {
                 "name": STRING,
-                "type": {"type": "string", "description": "inferred or annotated type name"},
-                "default": ANY,
+                "type": {"type": "string", "description": "e.g. float, int | None, 'a' | 'b'"},
+                "kinds": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "accepted Python kinds: bool int float str list tuple dict NoneType",
+                },
+                "choices": nullable({"type": "array", "description": "allowed values (Literal)"}),
+                "default": {"description": "the literal default; null when not a literal"},
                 "default_source": {"type": "string", "description": "the default as written"},
-                "help": nullable(STRING),
+                "annotation": nullable(STRING),
+                "help": nullable({"type": "string", "description": "the trailing comment"}),
+                "line": INTEGER,
             }
         ),
-        "NotebookParameters": obj({"path": STRING, "parameters": array(ref("NotebookParameter"))}),
+        "NotebookParameters": obj(
+            {
+                "path": STRING,
+                "has_parameters_cell": BOOLEAN,
+                "parameters": array(ref("NotebookParameter")),
+            }
+        ),
     }
 
 
@@ -508,10 +602,14 @@ def operation(
     body: str | None = None,
     errors: dict[int, str] | None = None,
 ) -> dict[str, Any]:
-    """One operation: its success response, 403 without auth, plus the listed error responses."""
+    """One operation: its success response, 403 without auth, 400 when it takes any input,
+    plus the listed error responses."""
     status, success = ok
     responses: dict[str, Any] = {str(status): success}
-    for code, text in {403: "not authenticated (or XSRF check failed)", **(errors or {})}.items():
+    defaults = {403: "not authenticated (or XSRF check failed)"}
+    if parameters or body:
+        defaults[400] = BAD_INPUT
+    for code, text in {**defaults, **(errors or {})}.items():
         responses[str(code)] = _error(text)
     result: dict[str, Any] = {
         "summary": summary,
@@ -529,7 +627,6 @@ RUN_ID = path_param("run_id", "run id, or a unique prefix of at least 4 characte
 MODEL_NAME = path_param("name", "registered model name")
 MODEL_VERSION = path_param("version", "version number", {"type": "integer", "minimum": 1})
 PAGE_OFFSET = query_param("offset", "rows to skip", {"type": "integer", "minimum": 0, "default": 0})
-BAD_INPUT = "invalid input; the message says which parameter and why"
 
 
 def _paths() -> dict[str, Any]:
@@ -631,7 +728,7 @@ def _paths() -> dict[str, Any]:
                 (
                     200,
                     content_response(
-                        "the artifact's bytes, served with its media type",
+                        "the artifact's bytes, always as an attachment of type application/octet-stream",
                         "application/octet-stream",
                         {"type": "string", "format": "binary"},
                     ),
@@ -650,17 +747,22 @@ def _paths() -> dict[str, Any]:
                 parameters=[
                     path_param(
                         "node_id",
-                        "run id (or prefix), dataset id, uri or fingerprint, or models:/NAME/VERSION",
+                        "run id (or prefix), dataset id, uri or fingerprint, models:/NAME/VERSION or models:/NAME@ALIAS",
                     ),
                     query_param(
                         "direction",
-                        "upstream: what it came from; downstream: what came from it",
+                        "upstream: what it came from; downstream: what came from it; both",
                         {"type": "string", "enum": LINEAGE_DIRECTIONS, "default": "upstream"},
                     ),
                     query_param(
                         "depth",
                         "most hops from the root",
-                        {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_LINEAGE_DEPTH,
+                            "default": DEFAULT_LINEAGE_DEPTH,
+                        },
                     ),
                 ],
                 errors={400: BAD_INPUT, 404: "nothing with that id"},
@@ -680,9 +782,8 @@ def _paths() -> dict[str, Any]:
                 tag="models",
                 body="RegisterRequest",
                 errors={
-                    400: BAD_INPUT,
+                    400: "invalid name, or the run has no single model file to register",
                     404: "no such run",
-                    409: "the run has no model to register",
                 },
             ),
         },
@@ -693,7 +794,7 @@ def _paths() -> dict[str, Any]:
                 (200, json_response("the model", "ModelDetail")),
                 tag="models",
                 parameters=[MODEL_NAME],
-                errors={404: "no such model"},
+                errors={400: "invalid model name", 404: "no such model"},
             )
         },
         "/models/{name}/versions/{version}": {
@@ -753,6 +854,12 @@ def _paths() -> dict[str, Any]:
                 parameters=[
                     query_param("model", "only events about this model", STRING),
                     query_param(
+                        "action",
+                        "only events of this action",
+                        {"type": "string", "enum": AUDIT_ACTIONS},
+                    ),
+                    query_param("actor", "only events by this user", STRING),
+                    query_param(
                         "limit",
                         "page size",
                         {
@@ -798,7 +905,12 @@ def _paths() -> dict[str, Any]:
                     query_param(
                         "limit",
                         "most sweeps",
-                        {"type": "integer", "minimum": 0, "maximum": MAX_RUNS_LIMIT, "default": 50},
+                        {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": MAX_RUNS_LIMIT,
+                            "default": DEFAULT_SWEEPS_LIMIT,
+                        },
                     ),
                     query_param("notebook", "only sweeps of this notebook path", STRING),
                 ],
@@ -814,7 +926,6 @@ def _paths() -> dict[str, Any]:
                     400: BAD_INPUT,
                     403: "the notebook path leaves the server root, or not authenticated",
                     404: "no such notebook",
-                    503: "the batch module is not installed",
                 },
             ),
         },

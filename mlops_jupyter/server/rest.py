@@ -1,0 +1,72 @@
+"""The base of the REST handlers that read or change the store.
+
+Store calls block (SQLite, PostgreSQL, artifact files), so they run in a small thread pool and
+the server's event loop stays free for kernels and other requests. Errors the domain raises for
+bad input or unknown ids become 400/404/409 answers with the domain's own message; answers are
+written as strict JSON (see ``serialize``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import tornado.web
+
+from mlops_jupyter.server.app import MlopsAPIHandler
+from mlops_jupyter.server.serialize import dumps
+from mlops_jupyter.server.validation import ApiError
+from mlops_jupyter.store.filters import FilterError
+from mlops_jupyter.tracking.query import RunNotFoundError
+
+T = TypeVar("T")
+
+#: Bounded below the store's connection pool (8 + 16 overflow), so requests queue here.
+STORE_THREADS = 4
+_executor = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="mlops-rest")
+
+ErrorStatuses = tuple[tuple[type[BaseException], int], ...]
+
+
+class StoreHandler(MlopsAPIHandler):
+    """A REST handler that works on the store in a worker thread and answers strict JSON."""
+
+    #: Domain errors -> HTTP status, first match wins; subclasses prepend their module's errors.
+    error_statuses: ErrorStatuses = ((FilterError, 400), (RunNotFoundError, 404))
+
+    def status_for(self, error: BaseException) -> int | None:
+        for error_type, status in self.error_statuses:
+            if isinstance(error, error_type):
+                return status
+        return None
+
+    async def in_store(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``work(store, *args, **kwargs)`` in the thread pool; domain errors become HTTP errors."""
+        call = functools.partial(self._with_store, work, *args, **kwargs)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(_executor, call)
+        except tornado.web.HTTPError:
+            raise
+        except Exception as error:
+            status = self.status_for(error)
+            if status is None:
+                raise
+            raise ApiError(status, str(error)) from error
+
+    def _with_store(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return work(self.get_store(), *args, **kwargs)
+
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(dumps(data))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """jupyter_server's JSON error body, with our messages passed through unmangled."""
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, ApiError):
+            self.finish(dumps({"message": error.message, "reason": self._reason}))
+            return
+        super().write_error(status_code, **kwargs)
