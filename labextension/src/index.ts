@@ -76,7 +76,7 @@ function showInMain(app: JupyterFrontEnd, widget: () => MainAreaWidget): void {
       return;
     }
   }
-  app.shell.add(created, 'main', { mode: 'split-right' });
+  app.shell.add(created, 'main');
   app.shell.activateById(created.id);
 }
 

@@ -15,14 +15,14 @@ import {
   ReactWidget,
   refreshIcon,
   SidePanel,
-  ToolbarButtonComponent,
-  UseSignal
+  ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { CompareView } from './components/CompareView';
+import { useSignals } from './components/hooks';
 import { LineageView } from './components/LineageView';
 import { IModelActions, ModelsView } from './components/ModelsView';
 import { MonitorView } from './components/MonitorView';
@@ -88,6 +88,24 @@ export function ServerStatusView(props: {
         />
       )}
     </div>
+  );
+}
+
+/**
+ * The connection state of a model, kept current through its signal.
+ */
+function ConnectionView(props: {
+  model: MlopsModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model } = props;
+  useSignals(model.connectionChanged);
+  return (
+    <ServerStatusView
+      state={model.connection}
+      trans={props.trans}
+      onRefresh={() => void model.checkServer()}
+    />
   );
 }
 
@@ -197,20 +215,7 @@ export class MlopsSidebar extends SidePanel implements IMlopsSidebar {
     const status = new SectionWidget({
       name: 'server',
       label: trans.__('Server'),
-      render: () => (
-        <UseSignal
-          signal={model.connectionChanged}
-          initialArgs={model.connection}
-        >
-          {(_, state) => (
-            <ServerStatusView
-              state={state ?? model.connection}
-              trans={trans}
-              onRefresh={() => void model.checkServer()}
-            />
-          )}
-        </UseSignal>
-      )
+      render: () => <ConnectionView model={model} trans={trans} />
     });
     status.addClass('jp-mlops-ServerStatus');
     this.addSection(status, { rank: 1000 });

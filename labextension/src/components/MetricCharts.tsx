@@ -30,7 +30,7 @@ function MetricChart(props: {
   model: MlopsModel;
   runs: IRun[];
   metricKey: string;
-}): JSX.Element {
+}): JSX.Element | null {
   const { model, runs, metricKey } = props;
   const loaded = useLoad(
     () =>
@@ -53,9 +53,11 @@ function MetricChart(props: {
       </div>
     );
   }
-  return (
-    <LineChart title={metricKey} series={chartSeries(runs, loaded.value)} />
-  );
+  const series = chartSeries(runs, loaded.value);
+  if (series.every(s => s.x.length <= 1)) {
+    return null; // a single value is in the metrics table; a chart adds nothing
+  }
+  return <LineChart title={metricKey} series={series} />;
 }
 
 /**

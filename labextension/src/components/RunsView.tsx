@@ -89,8 +89,25 @@ interface IColumn {
   title?: (run: IRun) => string;
 }
 
-function columnsFor(metricKeys: string[]): IColumn[] {
-  return [
+/**
+ * How many metric columns fit, and whether the time columns do, in a table
+ * `width` pixels wide (the sidebar is often narrow).
+ */
+export function columnBudget(width: number): {
+  metrics: number;
+  times: boolean;
+} {
+  const fixed = 24 + 68 + 110; // select, status, a readable name
+  const times = width - fixed >= 62 + 142;
+  const left = width - fixed - (times ? 142 : 0);
+  return {
+    metrics: Math.max(1, Math.min(MAX_METRIC_COLUMNS, Math.floor(left / 62))),
+    times
+  };
+}
+
+function columnsFor(metricKeys: string[], times: boolean): IColumn[] {
+  const columns: IColumn[] = [
     {
       id: 'status',
       label: 'Status',
@@ -118,6 +135,12 @@ function columnsFor(metricKeys: string[]): IColumn[] {
       cell: run => formatValue(run.metrics?.[key]),
       title: run => `${key} = ${run.metrics?.[key] ?? '—'}`
     })),
+  ];
+  if (!times) {
+    return columns;
+  }
+  return [
+    ...columns,
     {
       id: 'start_time',
       label: 'Started',
@@ -146,7 +169,7 @@ function ScopeToggle(props: {
 }): JSX.Element {
   const options: [RunScope, string][] = [
     ['notebook', 'This notebook'],
-    ['all', 'All runs']
+    ['all', 'All']
   ];
   return (
     <div
@@ -226,23 +249,30 @@ export function RunsView(props: {
   onCompare: (runIds: string[]) => void;
 }): JSX.Element {
   const { model } = props;
-  useSignals(model.runsChanged, model.selectionChanged);
+  useSignals(
+    model.runsChanged,
+    model.selectionChanged,
+    model.lineageFocusChanged
+  );
   const scroller = React.useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = React.useState(0);
   const [viewport, setViewport] = React.useState(400);
+  const [width, setWidth] = React.useState(400);
 
   React.useEffect(() => {
     const node = scroller.current;
     if (!node) {
       return;
     }
-    setViewport(node.clientHeight || 400);
+    const measure = () => {
+      setViewport(node.clientHeight || 400);
+      setWidth(node.clientWidth || 400);
+    };
+    measure();
     if (typeof ResizeObserver === 'undefined') {
       return;
     }
-    const observer = new ResizeObserver(() =>
-      setViewport(node.clientHeight || 400)
-    );
+    const observer = new ResizeObserver(measure);
     observer.observe(node);
     return () => observer.disconnect();
   }, []);
@@ -261,7 +291,11 @@ export function RunsView(props: {
       firstRows.push(run);
     }
   }
-  const columns = columnsFor(metricColumns(firstRows, query.orderBy));
+  const budget = columnBudget(width);
+  const columns = columnsFor(
+    metricColumns(firstRows, query.orderBy, budget.metrics),
+    budget.times
+  );
   const template = [SELECT_WIDTH, ...columns.map(c => c.width)].join(' ');
   const selected = new Set(model.selectedRunIds);
 
@@ -274,13 +308,18 @@ export function RunsView(props: {
     scroller.current?.scrollTo({ top: 0 });
   };
 
+  // a click opens the run (and shows its lineage); ticking or a modifier
+  // click gathers runs for comparison
   const onRowClick = (event: React.MouseEvent, run: IRun) => {
-    const additive = event.ctrlKey || event.metaKey || event.shiftKey;
-    model.select(run.run_id, additive);
-    if (!additive) {
-      props.onOpenRun(run.run_id);
+    if (event.ctrlKey || event.metaKey || event.shiftKey) {
+      model.select(run.run_id, true);
+      return;
     }
+    model.setLineageFocus({ kind: 'run', id: run.run_id });
+    props.onOpenRun(run.run_id);
   };
+  const focus = model.lineageFocus;
+  const activeId = focus?.kind === 'run' ? focus.id : null;
 
   const rows: JSX.Element[] = [];
   for (let index = start; index < end; index++) {
@@ -306,7 +345,7 @@ export function RunsView(props: {
         role="row"
         aria-rowindex={index + 2}
         aria-selected={isSelected}
-        className={`jp-mlops-RunsTable-row${isSelected ? ' jp-mod-selected' : ''}`}
+        className={`jp-mlops-RunsTable-row${isSelected ? ' jp-mod-selected' : ''}${run.run_id === activeId ? ' jp-mod-active' : ''}`}
         data-run-id={run.run_id}
         style={style}
         onClick={event => onRowClick(event, run)}

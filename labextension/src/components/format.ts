@@ -59,7 +59,7 @@ export function formatValue(value: unknown): string {
       return String(value);
     }
     const abs = Math.abs(value);
-    return abs !== 0 && (abs < 1e-3 || abs >= 1e6)
+    return abs !== 0 && (abs < 1e-5 || abs >= 1e6)
       ? value.toExponential(3)
       : String(Number(value.toPrecision(4)));
   }

@@ -15,6 +15,8 @@ export function useSignals(...signals: ISignal<any, any>[]): number {
     for (const signal of signals) {
       signal.connect(slot);
     }
+    // an emission between the first render and this effect was missed
+    slot();
     return () => {
       for (const signal of signals) {
         signal.disconnect(slot);
