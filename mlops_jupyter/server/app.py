@@ -16,6 +16,7 @@ import importlib
 import json
 import pkgutil
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,16 +56,27 @@ def discover_handler_modules() -> list[str]:
     )
 
 
-def collect_handlers(module_names: list[str]) -> list[tuple[str, type, dict[str, Any]]]:
+def collect_handlers(
+    module_names: list[str],
+    on_import_error: Callable[[str, BaseException], None] | None = None,
+) -> list[tuple[str, type, dict[str, Any]]]:
     """Import each module and turn its ``handlers`` list into absolute tornado routes.
 
     Entries may be ``(path, cls)`` or ``(path, cls, kwargs)``. A route defined twice is an
-    error, so two modules cannot silently shadow each other.
+    error, so two modules cannot silently shadow each other. A module that fails to import
+    raises, unless ``on_import_error`` is given: then it is reported and skipped, so one broken
+    noun does not take ``/version`` (and with it the sidebar's diagnosis) down with it.
     """
     routes: list[tuple[str, type, dict[str, Any]]] = []
     seen: dict[str, str] = {}
     for name in module_names:
-        module = importlib.import_module(name)
+        try:
+            module = importlib.import_module(name)
+        except Exception as error:
+            if on_import_error is None:
+                raise
+            on_import_error(name, error)
+            continue
         entries = getattr(module, "handlers", None)
         if entries is None:
             raise RuntimeError(f"{name} defines no `handlers` list")
@@ -141,13 +153,20 @@ class MlopsExtensionApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         modules = discover_handler_modules()
         modules += [name for name in self.handler_modules if name not in modules]
-        routes = collect_handlers(modules)
+        routes = collect_handlers(modules, on_import_error=self._report_import_error)
         self.handlers.extend(routes)
         self.log.info(
             "mlops_jupyter: %d REST routes under %s from %s",
             len(routes),
             API_BASE,
             ", ".join(m.rsplit(".", 1)[-1] for m in modules),
+        )
+
+    def _report_import_error(self, module: str, error: BaseException) -> None:
+        self.log.error(
+            "mlops_jupyter: REST module %s failed to import; its routes are missing",
+            module,
+            exc_info=error,
         )
 
     # -- the store -------------------------------------------------------------------------
