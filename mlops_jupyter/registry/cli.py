@@ -534,15 +534,16 @@ def export_mlflow(
 ) -> None:
     """Re-create runs and registered models in MLflow, through MLflow's own client.
 
-    Give either DIRECTORY (an MLflow file store there) or --tracking-uri. Running it again
-    adds only what is new.
+    Give either DIRECTORY (a new self-contained MLflow store there: DIRECTORY/mlflow.db and
+    DIRECTORY/artifacts) or --tracking-uri. Running it again adds only what is new.
     """
     from mlops_jupyter.registry.mlflow_export import export_to_mlflow
 
     if (directory is None) == (tracking_uri is None):
         raise click.UsageError("give either DIRECTORY or --tracking-uri")
     report = export_to_mlflow(
-        tracking_uri or str(directory),
+        tracking_uri,
+        directory=directory,
         models=list(models) or None,
         experiments=list(experiments) or None,
         artifact_root=artifact_root,
@@ -553,3 +554,5 @@ def export_mlflow(
     )
     for alias, version in sorted(report.aliases.items()):
         click.echo(f"  {alias} -> MLflow version {version}")
+    if directory is not None:
+        click.echo(f"open it with: mlflow ui --backend-store-uri {report.tracking_uri}")

@@ -62,11 +62,15 @@ class MlflowExport:
         return asdict(self)
 
 
-def tracking_uri_for(directory_or_uri: str) -> str:
-    """A directory becomes MLflow's file store at that path; a URI is used as given."""
-    if "://" in directory_or_uri or directory_or_uri.startswith(("file:", "databricks")):
-        return directory_or_uri
-    return Path(directory_or_uri).expanduser().resolve().as_uri()
+def mlflow_store_in(directory: str | Path) -> tuple[str, str]:
+    """A self-contained MLflow store in ``directory``: (tracking URI, artifact root).
+
+    MLflow 3 refuses new writes to its file-system backend, so a directory holds a SQLite
+    tracking database (``mlflow.db``) and an ``artifacts/`` folder; open it with
+    ``mlflow ui --backend-store-uri sqlite:///DIR/mlflow.db``.
+    """
+    folder = Path(directory).expanduser().resolve()
+    return f"sqlite:///{folder / 'mlflow.db'}", str(folder / "artifacts")
 
 
 def _client(tracking_uri: str) -> Any:
@@ -288,24 +292,32 @@ def _export_model(
 
 
 def export_to_mlflow(
-    tracking_uri: str,
+    tracking_uri: str | None = None,
     *,
+    directory: str | Path | None = None,
     models: Iterable[str] | None = None,
     experiments: Iterable[str] | None = None,
     artifact_root: str | None = None,
     store: Store | None = None,
 ) -> MlflowExport:
     """Re-create runs (all, or those of ``experiments``) and registered models (all, or
-    ``models``) in the MLflow tracking server at ``tracking_uri`` (a URI or a directory).
-    ``artifact_root``: where new MLflow experiments keep artifacts (default: MLflow's own)."""
+    ``models``) in MLflow: the tracking server at ``tracking_uri``, or a new self-contained
+    store in ``directory`` (see :func:`mlflow_store_in`). ``artifact_root``: where new MLflow
+    experiments keep artifacts (default: MLflow's own, or ``directory/artifacts``)."""
     from mlops_jupyter.registry.models import get_model, list_models
     from mlops_jupyter.tracking.query import get_run, search
 
+    if (tracking_uri is None) == (directory is None):
+        raise RegistryError("give either a tracking URI or a directory to export to")
     store = store or get_store()
-    tracking_uri = tracking_uri_for(tracking_uri)
     names = list(models) if models is not None else [m.name for m in list_models(store=store)]
     for name in names:
         get_model(name, store=store)  # unknown names fail before anything is written
+    if directory is not None:
+        tracking_uri, default_root = mlflow_store_in(directory)
+        artifact_root = artifact_root or default_root
+        Path(directory).expanduser().mkdir(parents=True, exist_ok=True)
+    assert tracking_uri is not None
     client = _client(tracking_uri)
     report = MlflowExport(tracking_uri)
     runs = RunExporter(client, store, report, artifact_root)
