@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import mlflow
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -13,8 +14,6 @@ from registry_support import approved, diabetes
 import mlops_jupyter as mj
 from mlops_jupyter.cli import cli
 from mlops_jupyter.registry.mlflow_export import RUN_TAG, export_to_mlflow
-
-mlflow = pytest.importorskip("mlflow")
 
 
 @pytest.fixture
