@@ -15,8 +15,13 @@ TAB = f'.jp-SideBar li.lm-TabBar-tab[data-id="{SIDEBAR_ID}"]'
 
 
 def test_sidebar_shows_server_version(
-    lab_page: Any, lab_server: LabServer, screenshot: Any, page_errors: list[str]
+    page: Any, lab_server: LabServer, screenshot: Any, page_errors: list[str]
 ) -> None:
+    # reset the workspace: an earlier test may have left the sidebar open (the layout restorer
+    # would then show it already expanded, and the click below would collapse it)
+    page.goto(f"{lab_server.lab_url}&reset")
+    page.wait_for_selector("#jp-main-dock-panel", state="attached", timeout=60_000)
+    lab_page = page
     expected = lab_server.get_json("mlops/api/v1/version")
 
     tab = lab_page.locator(TAB)
@@ -40,7 +45,7 @@ def test_sidebar_shows_server_version(
     screenshot("sidebar-open")
 
     # no error notification was raised by the sidebar
-    assert lab_page.locator(".jp-toast-message:has-text('MLOps sidebar')").count() == 0
+    assert lab_page.locator(".Toastify__toast", has_text="MLOps sidebar").count() == 0
     assert not [e for e in page_errors if "mlops" in e.lower()], page_errors
 
     # clicking the tab again collapses the sidebar
@@ -66,7 +71,7 @@ def test_sidebar_reports_a_missing_server_extension(
     status, _, _ = server.request("mlops/api/v1/version")
     assert status == 404  # the premise: the REST API is really not there
 
-    page.goto(server.lab_url)
+    page.goto(f"{server.lab_url}&reset")
     page.wait_for_selector("#jp-main-dock-panel", state="attached", timeout=60_000)
     toast = page.locator(".Toastify__toast", has_text="MLOps sidebar")
     toast.wait_for(state="visible")
