@@ -28,16 +28,18 @@ from mlops_jupyter.registry.serialization import (
 from mlops_jupyter.registry.signature import Signature
 from mlops_jupyter.registry.versions import ModelVersion, finite_or_none, load_version
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.tracking.autolog import model_class_name
+from mlops_jupyter.tracking.model_log import (
+    MODEL_ARTIFACT,
+    TAG_MODEL_ARTIFACT,
+    TAG_MODEL_CLASS,
+    TAG_MODEL_INPUT_DATASET,
+)
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
     from mlops_jupyter.tracking.query import RunView
 
-# How the tracking layer records a cell's model (the same names as tracking/model_log.py).
-MODEL_ARTIFACT = "model/model.skops"
-TAG_MODEL_CLASS = "mlops.model_class"
-TAG_MODEL_ARTIFACT = "mlops.model_artifact"
-TAG_INPUT_DATASET = "mlops.model_input_dataset"
 EXAMPLE_ROWS = 5
 _MODEL_SUFFIXES = (".skops", ".pkl", ".pickle", ".joblib")
 
@@ -51,11 +53,6 @@ class ModelSource:
     digest: str
     file: ModelFile
     model: Any
-
-
-def class_name(model: Any) -> str:
-    kind = type(model)
-    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _flavor(model: Any) -> str:
@@ -80,7 +77,7 @@ def _log_estimator(store: Store, model: Any, format: str) -> ModelSource:
     file = serialize(model, format)
     run = context.current_run()
     name = store_artifact(store, run.run_id, file.data, f"model/{file.file_name}")
-    run.set_tags({TAG_MODEL_CLASS: class_name(model), TAG_MODEL_ARTIFACT: name})
+    run.set_tags({TAG_MODEL_CLASS: model_class_name(model), TAG_MODEL_ARTIFACT: name})
     run.flush()
     digest = next(a["digest"] for a in store.runs.list_artifacts(run.run_id) if a["name"] == name)
     return ModelSource(run.run_id, name, digest, file, model)
@@ -143,7 +140,7 @@ def _resolve_source(
 def _training_datasets(store: Store, run: RunView) -> list[dict[str, Any]]:
     """The run's input datasets, plus the one the model was fitted on if it was read elsewhere."""
     keys = ("name", "uri", "fingerprint", "format", "rows", "columns", "schema")
-    fitted_on = run.tags.get(TAG_INPUT_DATASET)
+    fitted_on = run.tags.get(TAG_MODEL_INPUT_DATASET)
     datasets = [
         {
             "dataset_id": d["node_id"],
@@ -260,7 +257,7 @@ def register_model(
         facts = CardFacts(
             name=name,
             version=number,
-            model_class=class_name(source.model),
+            model_class=model_class_name(source.model),
             format=source.file.format,
             registered_by=actor,
             registered_at=at,
@@ -288,7 +285,7 @@ def register_model(
             "artifact_size": len(source.file.data),
             "flavor": _flavor(source.model),
             "format": source.file.format,
-            "model_class": class_name(source.model),
+            "model_class": model_class_name(source.model),
             "trusted_types": json.dumps(list(source.file.trusted_types)),
             "signature": json.dumps(sig.to_dict()) if sig is not None else None,
             "input_example": example,

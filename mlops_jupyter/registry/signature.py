@@ -10,7 +10,8 @@ reports every missing, extra and mistyped column at once, not just the first.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,9 @@ class Signature:
     columns: tuple[ColumnSpec, ...] = ()
     n_features: int | None = None
     dtype: str | None = None  # the array dtype, when positional
+    # dtype tuples already found compatible: repeated predicts on the same layout skip the
+    # per-column check (it runs on every call, so it must stay in microseconds)
+    _accepted: set[tuple[Any, ...]] = field(default_factory=set, compare=False, repr=False)
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -167,7 +171,7 @@ class Signature:
             )
         return cls(n_features=data.get("n_features"), dtype=data.get("dtype"))
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
         return [column.name for column in self.columns]
 
@@ -194,12 +198,15 @@ class Signature:
         return self._enforce_array(np.asarray(data), model)
 
     def _enforce_frame(self, frame: Any, model: str) -> Any:
+        names, dtypes = frame.columns.tolist(), tuple(frame.dtypes.tolist())
+        if names == self.names and dtypes in self._accepted:
+            return frame  # the common case: the layout the model was trained on
         if frame.columns.has_duplicates:
             repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
             raise SignatureError(
                 model, shape="duplicate columns: " + ", ".join(repr(c) for c in repeated)
             )
-        given = {str(name): dtype for name, dtype in frame.dtypes.items()}
+        given = {str(name): dtype for name, dtype in zip(names, dtypes, strict=True)}
         expected = self.names
         missing = [name for name in expected if name not in given]
         extra = [name for name in given if name not in set(expected)]
@@ -210,9 +217,9 @@ class Signature:
         ]
         if missing or extra or mistyped:
             raise SignatureError(model, missing=missing, extra=extra, mistyped=mistyped)
-        names = list(given)
-        if names != expected:  # same columns, another order (or non-string labels)
-            frame = frame.set_axis(names, axis=1)[expected]
+        if list(given) != expected:  # same columns, another order (or non-string labels)
+            return frame.set_axis(list(given), axis=1)[expected]
+        self._accepted.add(dtypes)
         return frame
 
     def _enforce_array(self, array: np.ndarray, model: str) -> Any:
