@@ -4,7 +4,9 @@ the lifecycle actions (request approval, approve, reject, promote, rollback, arc
 The acting user of every action is the user jupyter_server authenticated
 (``self.acting_user``); a ``user``/``actor`` field in a request body is ignored. Refusals by the
 registry's rules (self-approval, an unapproved or gate-failing promotion, a moved alias) are
-409 with the registry's message; malformed requests are 400; unknown models or versions 404.
+409 with the registry's message, as are actions the version's current state does not allow
+(approving a rejected version, archiving one that holds an alias); malformed requests are 400;
+unknown models or versions 404.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ class RegistryHandler(StoreHandler):
     error_statuses: ErrorStatuses = (
         (registry.ModelNotFoundError, 404),
         (registry.RefusedError, 409),
+        (registry.InvalidStateError, 409),  # the request is fine; the version's state is not
         (registry.RegistryError, 400),
         *StoreHandler.error_statuses,
     )

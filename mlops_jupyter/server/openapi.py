@@ -39,6 +39,11 @@ RUN_KINDS = ["cell", "notebook", "script", "sweep"]
 RUN_STATUSES = ["running", "finished", "failed", "killed"]
 LINEAGE_DIRECTIONS = ["upstream", "downstream", "both"]
 NODE_TYPES = ["dataset", "run", "model_version"]
+# the registry's name rules (registry/names.py; a test keeps them equal), so clients and fuzzers
+# can tell a well-formed name from a refused one without asking the server
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+NOTEBOOK_PATTERN = r"\.ipynb$"
 AUDIT_ACTIONS = [
     "register",
     "request",
@@ -384,7 +389,7 @@ def _schemas() -> dict[str, Any]:
         "RegisterRequest": obj(
             {
                 "run_id": {"type": "string", "minLength": 1},
-                "name": {"type": "string", "minLength": 1, "maxLength": 128},
+                "name": {"type": "string", "pattern": MODEL_NAME_PATTERN},
                 "description": STRING,
             },
             ["run_id", "name"],
@@ -393,7 +398,11 @@ def _schemas() -> dict[str, Any]:
         "ActionRequest": obj(
             {
                 "comment": STRING,
-                "alias": {"type": "string", "description": "promote/rollback; default production"},
+                "alias": {
+                    "type": "string",
+                    "pattern": ALIAS_PATTERN,
+                    "description": "promote/rollback; default production",
+                },
                 "reason": {"type": "string", "description": "required with force"},
                 "force": BOOLEAN,
             },
@@ -498,7 +507,7 @@ def _schemas() -> dict[str, Any]:
             {
                 "notebook": {
                     "type": "string",
-                    "minLength": 1,
+                    "pattern": NOTEBOOK_PATTERN,
                     "description": "notebook path relative to the server root",
                 },
                 "grid": {
@@ -601,9 +610,11 @@ def operation(
     parameters: list[dict[str, Any]] | None = None,
     body: str | None = None,
     errors: dict[int, str] | None = None,
+    links: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One operation: its success response, 403 without auth, 400 when it takes any input,
-    plus the listed error responses."""
+    plus the listed error responses. ``links``: operationId -> {parameter: runtime expression},
+    the OpenAPI links that say which answer feeds which request (clients and fuzzers follow them)."""
     status, success = ok
     responses: dict[str, Any] = {str(status): success}
     defaults = {403: "not authenticated (or XSRF check failed)"}
@@ -611,6 +622,11 @@ def operation(
         defaults[400] = BAD_INPUT
     for code, text in {**defaults, **(errors or {})}.items():
         responses[str(code)] = _error(text)
+    if links:
+        success["links"] = {
+            f"{target}": {"operationId": target, "parameters": parameters_from}
+            for target, parameters_from in links.items()
+        }
     result: dict[str, Any] = {
         "summary": summary,
         "operationId": operation_id,
@@ -624,7 +640,9 @@ def operation(
 
 
 RUN_ID = path_param("run_id", "run id, or a unique prefix of at least 4 characters")
-MODEL_NAME = path_param("name", "registered model name")
+MODEL_NAME = path_param(
+    "name", "registered model name", {"type": "string", "pattern": MODEL_NAME_PATTERN}
+)
 MODEL_VERSION = path_param("version", "version number", {"type": "integer", "minimum": 1})
 PAGE_OFFSET = query_param("offset", "rows to skip", {"type": "integer", "minimum": 0, "default": 0})
 
@@ -635,6 +653,10 @@ def _paths() -> dict[str, Any]:
         "listRuns",
         (200, json_response("one page of runs", "RunPage")),
         tag="runs",
+        links={
+            "getRun": {"run_id": "$response.body#/runs/0/run_id"},
+            "getLineage": {"node_id": "$response.body#/runs/0/run_id"},
+        },
         parameters=[
             query_param(
                 "filter",
@@ -694,6 +716,16 @@ def _paths() -> dict[str, Any]:
                 "getRun",
                 (200, json_response("the run", "RunDetail")),
                 tag="runs",
+                links={
+                    "getMetricSeries": {
+                        "run_id": "$request.path.run_id",
+                        "key": "$response.body#/metric_keys/0",
+                    },
+                    "getArtifact": {
+                        "run_id": "$request.path.run_id",
+                        "artifact": "$response.body#/artifacts/0/name",
+                    },
+                },
                 parameters=[RUN_ID],
                 errors={404: "no such run"},
             )
@@ -774,12 +806,17 @@ def _paths() -> dict[str, Any]:
                 "listModels",
                 (200, json_response("models (empty until the registry has any)", "ModelList")),
                 tag="models",
+                links={"getModel": {"name": "$response.body#/models/0/name"}},
             ),
             "post": operation(
                 "Register a run's model as a new version (actor: the authenticated user)",
                 "registerModel",
                 (201, json_response("the new version", "ModelVersionDetail")),
                 tag="models",
+                links={
+                    op: {"name": "$response.body#/name", "version": "$response.body#/version"}
+                    for op in ("getModelVersion", "getModelGates", "actOnModelVersion")
+                },
                 body="RegisterRequest",
                 errors={
                     400: "invalid name, or the run has no single model file to register",
@@ -793,6 +830,13 @@ def _paths() -> dict[str, Any]:
                 "getModel",
                 (200, json_response("the model", "ModelDetail")),
                 tag="models",
+                links={
+                    op: {
+                        "name": "$request.path.name",
+                        "version": "$response.body#/versions/0/version",
+                    }
+                    for op in ("getModelVersion", "getModelGates", "actOnModelVersion")
+                },
                 parameters=[MODEL_NAME],
                 errors={400: "invalid model name", 404: "no such model"},
             )
@@ -817,7 +861,9 @@ def _paths() -> dict[str, Any]:
                     MODEL_NAME,
                     MODEL_VERSION,
                     query_param(
-                        "alias", "target alias", {"type": "string", "default": "production"}
+                        "alias",
+                        "target alias",
+                        {"type": "string", "pattern": ALIAS_PATTERN, "default": "production"},
                     ),
                 ],
                 errors={400: BAD_INPUT, 404: "no such model or version"},
@@ -841,7 +887,8 @@ def _paths() -> dict[str, Any]:
                 errors={
                     400: BAD_INPUT,
                     404: "no such model or version",
-                    409: "refused by policy: self-approval, unapproved, gate failed, alias moved",
+                    409: "refused: self-approval, unapproved or gate-failing promotion, alias moved, "
+                    "or an action the version's state does not allow",
                 },
             )
         },
@@ -901,6 +948,7 @@ def _paths() -> dict[str, Any]:
                 "listSweeps",
                 (200, json_response("sweeps", "SweepList")),
                 tag="sweeps",
+                links={"getSweep": {"sweep_id": "$response.body#/sweeps/0/sweep_id"}},
                 parameters=[
                     query_param(
                         "limit",
@@ -921,6 +969,7 @@ def _paths() -> dict[str, Any]:
                 "startSweep",
                 (202, json_response("the sweep started", "SweepStarted")),
                 tag="sweeps",
+                links={"getSweep": {"sweep_id": "$response.body#/sweep_id"}},
                 body="SweepRequest",
                 errors={
                     400: BAD_INPUT,
@@ -949,7 +998,7 @@ def _paths() -> dict[str, Any]:
                     query_param(
                         "path",
                         "notebook path relative to the server root",
-                        {"type": "string", "minLength": 1},
+                        {"type": "string", "pattern": NOTEBOOK_PATTERN},
                         required=True,
                     )
                 ],

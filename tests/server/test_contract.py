@@ -81,3 +81,11 @@ async def test_served_document_matches_and_points_below_base_url(
     assert served["paths"] == expected["paths"]
     assert served["components"] == expected["components"]
     assert served["servers"] == [{"url": jp_base_url.rstrip("/") + API_BASE}]
+
+
+def test_documented_name_rules_are_the_registry_rules() -> None:
+    from mlops_jupyter.registry import names
+    from mlops_jupyter.server import openapi
+
+    assert names._MODEL_NAME.pattern == openapi.MODEL_NAME_PATTERN
+    assert names._ALIAS_NAME.pattern == openapi.ALIAS_PATTERN

@@ -166,7 +166,7 @@ async def test_reject_archive_and_force(users: dict[str, ApiClient]) -> None:
     )
     assert forced.status == 200 and forced.json["alias_change"]["forced"]
     holding = await bob.post("models/iris/versions/1/archive", {"reason": "superseded"})
-    assert holding.status == 400  # an invalid state for the action, not a policy refusal
+    assert holding.status == 409  # the request is well formed; the version's state forbids it
     assert "holds alias" in holding.json["message"]
 
 
