@@ -189,9 +189,12 @@ class CellTracker:
             view.notes, view.ended_at = notes, ended_at
             return  # the view's thread draws the final picture
         if self._mode() == "html":
+            from IPython.display import publish_display_data
+
             from mlops_jupyter.widgets.run_view import RunSummary, snapshot, stored_history
 
-            self._display(RunSummary(snapshot(cell.run, stored_history(cell.run), notes, ended_at)))
+            summary = RunSummary(snapshot(cell.run, stored_history(cell.run), notes, ended_at))
+            publish_display_data(summary.mimebundle())
 
     def run_tracked(self, options: Any, body: str) -> None:
         """The ``%%track`` magic called directly: the body runs as a nested cell."""

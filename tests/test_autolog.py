@@ -245,3 +245,25 @@ def test_fits_outside_tracked_cells_are_not_recorded(shell) -> None:  # type: ig
         "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression(max_iter=500).fit(X_train, y_train)",
     )
     assert cell_runs().empty
+
+
+def test_fits_inside_functions_defined_in_earlier_cells_are_recorded(shell) -> None:  # type: ignore[no-untyped-def]
+    run(
+        shell,
+        "from sklearn.linear_model import LogisticRegression\ndef train(C):\n    return LogisticRegression(C=C, max_iter=500).fit(X_train, y_train)",
+    )
+    assert run(shell, "%%track\nmodel = train(0.3)\n").success
+    assert last_cell_run().params["C"] == 0.3
+
+
+def test_a_cell_touching_only_plain_values_gets_no_hooks(shell, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mlops_jupyter.tracking import autolog, pandas_io
+
+    installed: list[str] = []
+    monkeypatch.setattr(autolog, "install", lambda capture: installed.append("sklearn"))
+    monkeypatch.setattr(pandas_io, "install", lambda capture: installed.append("pandas"))
+    run(shell, "lr = 0.1\nsizes = [1, 2, 3]")
+    assert run(shell, "%%track -m doubled\ndoubled = lr * 2 + len(sizes)\n").success
+    assert installed == []
+    assert run(shell, "%%track\nshape = X_train.shape\n").success  # a DataFrame can write files
+    assert installed == ["pandas", "sklearn"]

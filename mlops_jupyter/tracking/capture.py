@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from mlops_jupyter.tracking.run import Run
 
 ACTIVE: Capture | None = None
+_PLAIN = (int, float, complex, bool, str, bytes, type(None))
+_REACHING_BUILTINS = frozenset(
+    {"eval", "exec", "compile", "__import__", "getattr", "globals", "locals", "vars"}
+)
 _depth = 0  # reported calls in progress, process-wide (joblib threads included)
 clock = time.perf_counter
 
@@ -76,19 +80,28 @@ class Capture:
         """Fingerprint the data the cell will read, then install the hooks the cell may need."""
         global ACTIVE
         self.lineage = lineage
+        reachable = self.names.imported_modules or not all(map(self._inert, self.names.loaded))
         if lineage:
             self.inputs = fingerprint_variables(self.namespace, self.names.read, self.max_bytes)
             self.datasets.extend((ref, "input", name) for name, ref in self.inputs.items())
-            if self.uses_package("pandas"):
+            if reachable and self.uses_package("pandas"):
                 from mlops_jupyter.tracking import pandas_io
 
                 pandas_io.install(self)
-        if autolog and self.uses_package("sklearn"):
+        if reachable and autolog and self.uses_package("sklearn"):
             from mlops_jupyter.tracking import autolog as sklearn_autolog
 
             sklearn_autolog.install(self)
         self.patches.alias(self.namespace, self.names.loaded)
         self._previous, ACTIVE = ACTIVE, self
+
+    def _inert(self, name: str) -> bool:
+        """True when the value behind ``name`` cannot lead to a library call: numbers, strings,
+        numpy arrays and containers of those, harmless builtins. A cell that touches only such
+        names gets no hooks (installing them costs about a millisecond)."""
+        if name in self.namespace:
+            return _inert_value(self.namespace[name], depth=2)
+        return name not in _REACHING_BUILTINS
 
     def uses_package(self, package: str) -> bool:
         """Hooks are needed only for a library already imported or imported by this cell."""
@@ -178,3 +191,20 @@ class Capture:
             if model is record.estimator or model is deployable_model(record.estimator):
                 return record.input_dataset_id
         return None
+
+
+def _inert_value(value: Any, depth: int) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    numpy = sys.modules.get("numpy")
+    if (
+        numpy is not None
+        and isinstance(value, (numpy.ndarray, numpy.generic))
+        and value.dtype.kind != "O"
+    ):
+        return True
+    if depth and isinstance(value, (list, tuple, set, frozenset)) and len(value) <= 100:
+        return all(_inert_value(item, depth - 1) for item in value)
+    if depth and isinstance(value, dict) and len(value) <= 100:
+        return all(_inert_value(item, depth - 1) for item in (*value.keys(), *value.values()))
+    return False

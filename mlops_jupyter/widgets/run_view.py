@@ -133,6 +133,11 @@ class RunSummary:
     def __repr__(self) -> str:
         return run_text(self.view)
 
+    def mimebundle(self) -> dict[str, str]:
+        """Both forms at once, for ``publish_display_data`` (it skips IPython's formatter pass,
+        which costs more than drawing the summary)."""
+        return {"text/plain": run_text(self.view), "text/html": run_html(self.view)}
+
 
 class LiveRunView:
     """An ipywidgets view of a running run, refreshed by the shared ticker thread."""

@@ -1,0 +1,212 @@
+"""``%%track`` speed (issue 3), each measure side by side with its anchor in the same run.
+
+  1. a trivial cell with ``-p`` (5 vars) and ``-m`` (5 vars), minus the same cell untracked, in a
+     real IPython shell on an SQLite store; anchor: an MLflow run with 5 params + 5 metrics on
+     an SQLite store. Target: <= 2 ms median.
+  2. ``mj.fingerprint`` of a 1M x 21 DataFrame (20 float columns, 1 string column); anchor:
+     ``pd.util.hash_pandas_object``. Target: <= 80 ms.
+  3. fingerprint of a file from the page cache; anchor: xxh3 of the same bytes in memory.
+     Target: >= 5 GB/s; an unchanged file costs one ``stat`` (O(1)).
+  4. ``%load_ext mlops_jupyter`` in a fresh interpreter. Target: <= 300 ms.
+
+Usage: python benchmarks/bench_track.py [--cells 400] [--file-gb 1] [--repeat 7]
+Needs the ``bench`` extra (mlflow). Medians; the machine is small and shared, so read ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+PARAMS = [f"p{k}" for k in range(5)]
+METRICS = [f"m{k}" for k in range(5)]
+BODY = "".join(f"{metric} = {param} * 2.5\n" for param, metric in zip(PARAMS, METRICS, strict=True))
+TRACKED = f"%%track -p {' '.join(PARAMS)} -m {' '.join(METRICS)}\n" + BODY
+
+
+def median_ms(repeat: int, action: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def line(label: str, value: str, anchor: str, verdict: str) -> None:
+    print(f"{label:<44} {value:>22}   anchor {anchor:>22}   {verdict}")
+
+
+# -- 1. tracked cell overhead ------------------------------------------------------------------
+def cell_overhead(cells: int) -> tuple[float, float, float]:
+    """Median wall time of the tracked and the untracked cell (interleaved), and the difference."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    shell.run_line_magic("load_ext", "mlops_jupyter")
+    shell.run_cell("import numpy, pandas\n" + "".join(f"{p} = {k}\n" for k, p in enumerate(PARAMS)))
+
+    def timed(code: str) -> float:
+        started = time.perf_counter()
+        result = shell.run_cell(code, store_history=True)
+        elapsed = time.perf_counter() - started
+        assert result.success, result.error_in_exec
+        return elapsed
+
+    tracked, untracked = [], []
+    with contextlib.redirect_stdout(io.StringIO()):  # the run summary each tracked cell prints
+        for _ in range(30):
+            timed(TRACKED), timed(BODY)
+        for _ in range(cells):
+            tracked.append(timed(TRACKED))
+            untracked.append(timed(BODY))
+    t, u = statistics.median(tracked) * 1000, statistics.median(untracked) * 1000
+    return t, u, t - u
+
+
+def mlflow_run_ms(count: int) -> float:
+    import mlflow
+
+    def one() -> None:
+        with mlflow.start_run():
+            mlflow.log_params({p: k for k, p in enumerate(PARAMS)})
+            mlflow.log_metrics({m: k * 2.5 for k, m in enumerate(METRICS)})
+
+    for _ in range(3):
+        one()
+    return median_ms(count, one)
+
+
+# -- 2. DataFrame fingerprint ------------------------------------------------------------------
+def frame_fingerprint(repeat: int) -> tuple[float, float]:
+    import numpy as np
+    import pandas as pd
+
+    import mlops_jupyter as mj
+
+    rng = np.random.default_rng(0)
+    rows = 1_000_000
+    frame = pd.DataFrame({f"f{k}": rng.random(rows) for k in range(20)})
+    frame["label"] = rng.choice(["alpha", "beta", "gamma", "delta", "epsilon"], rows)
+    mj.fingerprint(frame)
+    ours = median_ms(repeat, lambda: mj.fingerprint(frame))
+    anchor = median_ms(max(3, repeat // 2), lambda: pd.util.hash_pandas_object(frame))
+    return ours, anchor
+
+
+# -- 3. file fingerprint ----------------------------------------------------------------------
+def file_fingerprint(workdir: Path, gigabytes: float, repeat: int) -> tuple[float, float, float]:
+    import xxhash
+
+    from mlops_jupyter.tracking import fingerprint as fp
+
+    size = int(gigabytes * (1 << 30))
+    path = workdir / "big.bin"
+    block = os.urandom(1 << 24)
+    with open(path, "wb") as handle:
+        for _ in range(size // len(block)):
+            handle.write(block)
+    data = path.read_bytes()  # also puts the file in the page cache
+
+    def cold() -> None:
+        fp._FILE_CACHE.clear()  # force a full read; the page cache stays warm
+        fp.fingerprint_file(path)
+
+    ours = size / (median_ms(repeat, cold) / 1000) / 1e9
+    anchor = size / (median_ms(repeat, lambda: xxhash.xxh3_128(data).hexdigest()) / 1000) / 1e9
+    fp.fingerprint_file(path)
+    unchanged_us = median_ms(1000, lambda: fp.fingerprint_file(path)) * 1000
+    path.unlink()
+    return ours, anchor, unchanged_us
+
+
+# -- 4. extension load time -------------------------------------------------------------------
+def load_ext_ms() -> float:
+    probe = (
+        "import time\nfrom IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\nt = time.perf_counter()\n"
+        "shell.run_line_magic('load_ext', 'mlops_jupyter')\nprint((time.perf_counter() - t) * 1000)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cells", type=int, default=400, help="tracked and untracked cells each")
+    parser.add_argument(
+        "--file-gb", type=float, default=1.0, help="size of the file to fingerprint"
+    )
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-track-"))
+    os.environ["MLOPS_JUPYTER_STORE"] = str(workdir / "ours")
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
+    mlflow.set_experiment("bench")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; medians\n")
+
+    tracked, untracked, overhead = cell_overhead(args.cells)
+    anchor = mlflow_run_ms(max(20, args.cells // 10))
+    line(
+        "trivial cell -p 5 -m 5, tracked - untracked",
+        f"{overhead:.2f} ms",
+        f"MLflow run {anchor:.1f} ms",
+        f"{'ok' if overhead <= 2 else 'OVER'} (target <= 2 ms; {anchor / overhead:.0f}x less than MLflow)",
+    )
+    print(f"{'':<44} (tracked {tracked:.2f} ms, untracked {untracked:.2f} ms)")
+
+    ours, anchor = frame_fingerprint(args.repeat)
+    line(
+        "fingerprint 1M x 21 DataFrame",
+        f"{ours:.1f} ms",
+        f"hash_pandas_object {anchor:.0f} ms",
+        f"{'ok' if ours <= 80 else 'OVER'} (target <= 80 ms; {anchor / ours:.1f}x faster)",
+    )
+
+    rate, memory_rate, unchanged_us = file_fingerprint(
+        workdir, args.file_gb, max(3, args.repeat // 2)
+    )
+    line(
+        f"fingerprint {args.file_gb:g} GB file (page cache)",
+        f"{rate:.2f} GB/s",
+        f"xxh3 in memory {memory_rate:.2f} GB/s",
+        f"{'ok' if rate >= 5 else 'UNDER'} (target >= 5 GB/s; {rate / memory_rate:.0%} of memory speed)",
+    )
+    line(
+        "fingerprint of the unchanged file",
+        f"{unchanged_us:.1f} us",
+        "one stat()",
+        "O(1): no bytes read",
+    )
+
+    load = statistics.median(load_ext_ms() for _ in range(args.repeat))
+    line(
+        "%load_ext mlops_jupyter (fresh interpreter)",
+        f"{load:.0f} ms",
+        "target 300 ms",
+        "ok" if load <= 300 else "OVER",
+    )
+
+
+if __name__ == "__main__":
+    main()
