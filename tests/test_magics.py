@@ -265,3 +265,15 @@ def test_track_help_documents_the_options(shell) -> None:  # type: ignore[no-unt
     doc = shell.find_cell_magic("track").__doc__
     for option in ("-n", "-e", "-p", "-m", "--model", "--register", "--no-autolog"):
         assert option in doc
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("__session__", "/srv/lab/report.ipynb"), ("__vsc_ipynb_file__", "/home/alice/vscode.ipynb")],
+)
+def test_notebook_path_routes_in_the_user_namespace(shell, monkeypatch, variable, value) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.delenv("PAPERMILL_INPUT_PATH", raising=False)
+    shell.user_ns[variable] = value
+    run(shell, "%%track\nx = 1\n")
+    assert only_cell_run().source["notebook_path"] == value

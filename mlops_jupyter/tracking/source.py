@@ -1,8 +1,10 @@
 """Where code runs from: the notebook path (by each frontend's route) or the script path.
 
-Routes, in order: ``JPY_SESSION_NAME`` (JupyterLab/Notebook 7 set it in the kernel's
-environment), ipykernel's ``__session__`` in the user namespace, the papermill input path
-(``PAPERMILL_INPUT_PATH``, set by our papermill engine), else ``sys.argv[0]`` for scripts.
+Routes, in order: the papermill input path (``PAPERMILL_INPUT_PATH``, set by our papermill
+engine), ``JPY_SESSION_NAME`` (JupyterLab/Notebook 7 set it in the kernel's environment),
+ipykernel's ``__session__`` in the user namespace (the same name, set by ipykernel), VS Code's
+``__vsc_ipynb_file__`` in the user namespace, else ``sys.argv[0]`` for scripts. The cell id is
+not a path route: JupyterLab sends it with each execute request (see ``magics``).
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ def notebook_path() -> str | None:
             return candidate
     shell = ipython_shell()
     if shell is not None:
-        session = shell.user_ns.get("__session__")
-        if isinstance(session, str) and session:
-            return session
+        for name in ("__session__", "__vsc_ipynb_file__"):
+            value = shell.user_ns.get(name)
+            if isinstance(value, str) and value:
+                return value
     return None
 
 
