@@ -87,11 +87,15 @@ export async function reviewDialog(
  */
 export function GateReportView(props: { report: IGateReport }): JSX.Element {
   const { report } = props;
+  const approval = `${report.approvals} of ${report.required_approvals} approval${report.required_approvals === 1 ? '' : 's'}`;
   return (
-    <div className="jp-mlops-GateReport" data-passed={report.passed}>
+    <div className="jp-mlops-GateReport" data-passed={report.allowed}>
       <p>
-        Move <b>@{report.alias}</b> of <b>{report.name}</b> to{' '}
-        <b>v{report.version}</b>
+        Move <b>@{report.alias}</b> of <b>{report.name}</b>
+        {report.current_version !== null
+          ? ` from v${report.current_version}`
+          : ''}{' '}
+        to <b>v{report.version}</b>
         {report.protected ? ' (a protected alias)' : ''}.
       </p>
       <ul className="jp-mlops-Gates">
@@ -99,38 +103,40 @@ export function GateReportView(props: { report: IGateReport }): JSX.Element {
           <span className="jp-mlops-Gate-mark">
             {report.approved ? '✓' : '✗'}
           </span>
-          approval: {report.approved ? 'approved' : 'not approved'}
+          approval: {report.status} ({approval})
         </li>
-        {report.gates.map(gate => (
+        {report.results.map(result => (
           <li
-            key={gate.name}
-            className={gate.passed ? 'jp-mod-passed' : 'jp-mod-failed'}
+            key={result.gate}
+            className={result.passed ? 'jp-mod-passed' : 'jp-mod-failed'}
           >
             <span className="jp-mlops-Gate-mark">
-              {gate.passed ? '✓' : '✗'}
+              {result.passed ? '✓' : '✗'}
             </span>
-            {gate.name}: {gate.message}
-            {gate.metric && gate.value !== null && (
-              <span className="jp-mlops-Muted">
-                {' '}
-                ({gate.metric} = {formatValue(gate.value)}
-                {gate.threshold !== null
-                  ? `, threshold ${formatValue(gate.threshold)}`
-                  : ''}
-                )
-              </span>
-            )}
+            <code>{result.gate}</code>
+            <span className="jp-mlops-Muted">
+              {' '}
+              {result.metric} = {formatValue(result.value)}
+              {result.bound !== null ? `, bound ${formatValue(result.bound)}` : ''}
+            </span>
+            {result.detail && <div className="jp-mlops-Muted">{result.detail}</div>}
           </li>
         ))}
+        {report.results.length === 0 && (
+          <li className="jp-mlops-Muted">No metric gates in this model&apos;s policy.</li>
+        )}
       </ul>
+      {report.reasons.length > 0 && (
+        <ul className="jp-mlops-Gate-reasons">
+          {report.reasons.map(reason => (
+            <li key={reason}>{reason}</li>
+          ))}
+        </ul>
+      )}
       <p
-        className={
-          report.passed
-            ? 'jp-mlops-Gate-verdict jp-mod-passed'
-            : 'jp-mlops-Gate-verdict jp-mod-failed'
-        }
+        className={`jp-mlops-Gate-verdict ${report.allowed ? 'jp-mod-passed' : 'jp-mod-failed'}`}
       >
-        {report.passed
+        {report.allowed
           ? 'All checks pass: the promotion is allowed.'
           : 'The promotion is not allowed until every check passes.'}
       </p>
@@ -169,11 +175,11 @@ export async function promoteDialog(
   const result = await showDialog({
     title: `Promote ${name} v${version} to @${alias}?`,
     body: ReactWidget.create(<GateReportView report={report} />),
-    buttons: report.passed
+    buttons: report.allowed
       ? [Dialog.cancelButton(), Dialog.warnButton({ label: 'Promote' })]
       : [Dialog.cancelButton({ label: 'Close' })]
   });
-  if (!report.passed || !result.button.accept) {
+  if (!report.allowed || !result.button.accept) {
     return false;
   }
   return model.promote(name, version, alias);

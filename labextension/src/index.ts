@@ -160,7 +160,7 @@ function addNotebookCommands(
       } catch {
         return; // the model has notified
       }
-      const request = await batchDialog(path, parameters.parameters);
+      const request = await batchDialog(path, parameters);
       if (request && (await model.startSweep(request))) {
         app.shell.activateById(SIDEBAR_ID);
       }

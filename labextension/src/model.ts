@@ -496,8 +496,14 @@ export class MlopsModel implements IDisposable {
       notebook_path: request.notebook,
       start_time: Date.now() / 1000,
       end_time: null,
-      points_total: started.points_total,
-      points: {}
+      progress: {
+        total: started.points_total,
+        finished: 0,
+        failed: 0,
+        killed: 0,
+        running: 0,
+        pending: started.points_total
+      }
     };
     this._sweeps = [sweep, ...this._sweeps];
     this._sweepsChanged.emit(this._sweeps);

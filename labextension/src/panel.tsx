@@ -18,7 +18,7 @@ import {
   ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
-import { AccordionPanel, Widget } from '@lumino/widgets';
+import { AccordionPanel, SplitPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { CompareView } from './components/CompareView';
@@ -219,8 +219,13 @@ export class MlopsSidebar extends SidePanel implements IMlopsSidebar {
     });
     status.addClass('jp-mlops-ServerStatus');
     this.addSection(status, { rank: 1000 });
-    // the runs table deserves most of the height; the server facts little
+    // the runs table deserves most of the height, the server facts little;
+    // the height a folded section frees goes to the tables, not to the facts
     (this.content as AccordionPanel).setRelativeSizes([5, 2.5, 3, 1.5, 1, 0.8]);
+    const stretch: Record<string, number> = { runs: 3, models: 2, server: 0 };
+    for (const widget of this.widgets) {
+      SplitPanel.setStretch(widget, stretch[widget.node.dataset.section ?? ''] ?? 1);
+    }
   }
 
   readonly model: MlopsModel;

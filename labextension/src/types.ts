@@ -141,49 +141,72 @@ export interface ILineageGraph {
   edges: ILineageEdge[];
 }
 
-export type ApprovalState = 'none' | 'pending' | 'approved' | 'rejected';
+/** A version's approval state; `registered` means never put up for review. */
+export type ApprovalState = 'registered' | 'pending' | 'approved' | 'rejected';
 
 export interface IApproval {
-  user: string;
-  decision: 'requested' | 'approved' | 'rejected';
+  /** The approval request (round) the decision belongs to. */
+  round: number;
+  actor: string;
+  decision: 'request' | 'approve' | 'reject';
   comment: string | null;
-  created_at: number;
+  at: number;
 }
 
 export interface IAliasEvent {
   alias: string;
+  /** The alias's revision after the move. */
+  revision: number;
+  action: 'promote' | 'rollback';
   from_version: number | null;
-  to_version: number | null;
-  action: string;
+  to_version: number;
   actor: string;
   reason: string | null;
-  created_at: number;
+  forced: boolean;
+  gates: Record<string, unknown> | null;
+  at: number;
 }
 
 export interface IModelVersion {
   name: string;
   version: number;
-  run_id: string | null;
-  state: ApprovalState;
-  archived: boolean;
-  aliases: string[];
-  created_at: number;
-  created_by: string | null;
-  flavor: string | null;
-  artifact_digest: string | null;
-  metrics: Record<string, number | null>;
-  signature: unknown;
+  version_id: string;
+  /** `models:/NAME/VERSION` */
+  uri: string;
+  status: ApprovalState;
+  run_id: string;
+  artifact_name: string;
+  artifact_digest: string;
+  artifact_size: number;
+  flavor: string;
+  format: string;
+  model_class: string | null;
   description: string | null;
+  registered_by: string;
+  registered_at: number;
+  archived: boolean;
+  archived_at: number | null;
+  archived_by: string | null;
+  aliases: string[];
+  approval_round: number;
+  approved_by: string[];
+  metrics: Record<string, number | null>;
+  params: Record<string, unknown>;
+  signature: Record<string, unknown> | null;
 }
 
 /**
  * Answer of `GET models/{name}/versions/{v}`.
  */
 export interface IModelVersionDetail extends IModelVersion {
-  approvals: IApproval[];
-  alias_history: IAliasEvent[];
   /** The model card, Markdown. */
-  card: string | null;
+  card: string;
+  approvals: IApproval[];
+  /** Moves of any alias to or from this version, oldest first. */
+  alias_history: IAliasEvent[];
+  input_example: Record<string, unknown> | null;
+  datasets: Record<string, unknown>[];
+  trusted_types: string[];
 }
 
 /**
@@ -192,23 +215,21 @@ export interface IModelVersionDetail extends IModelVersion {
 export interface IModelSummary {
   name: string;
   description: string | null;
-  owner: string | null;
+  owner: string;
+  policy: Record<string, unknown>;
   created_at: number;
-  latest_version: number | null;
+  updated_at: number;
+  /** Number of versions. */
   versions: number;
+  latest_version: number | null;
+  /** alias -> version */
   aliases: Record<string, number>;
 }
 
 /**
  * Answer of `GET models/{name}`.
  */
-export interface IModelDetail {
-  name: string;
-  description: string | null;
-  owner: string | null;
-  created_at: number;
-  policy: Record<string, unknown>;
-  aliases: Record<string, number>;
+export interface IModelDetail extends Omit<IModelSummary, 'versions'> {
   versions: IModelVersion[];
   alias_history: IAliasEvent[];
 }
@@ -220,15 +241,17 @@ export interface IActionResult {
   action: string;
   actor: string;
   version: IModelVersionDetail;
+  alias_change: IAliasEvent | null;
 }
 
-export interface IGate {
-  name: string;
-  passed: boolean;
-  message: string;
-  metric: string | null;
+export interface IGateResult {
+  /** The gate as written, e.g. `acc >= 0.9`. */
+  gate: string;
+  metric: string;
   value: number | null;
-  threshold: number | null;
+  bound: number | null;
+  passed: boolean;
+  detail: string;
 }
 
 /**
@@ -240,10 +263,17 @@ export interface IGateReport {
   version: number;
   alias: string;
   protected: boolean;
+  status: ApprovalState;
+  approvals: number;
+  required_approvals: number;
+  current_version: number | null;
   approved: boolean;
-  /** Whether the promotion would be allowed. */
-  passed: boolean;
-  gates: IGate[];
+  gates_passed: boolean;
+  /** Whether a promotion would be allowed. */
+  allowed: boolean;
+  /** Why not, when it would not. */
+  reasons: string[];
+  results: IGateResult[];
 }
 
 export type CheckStatus = 'ok' | 'warning' | 'failed';
@@ -264,10 +294,18 @@ export interface IMonitorCheck {
 
 export interface INotebookParameter {
   name: string;
+  /** e.g. `float`, `int | None`, `'a' | 'b'` */
   type: string;
+  /** Accepted Python kinds: bool int float str list tuple dict NoneType. */
+  kinds: string[];
+  choices: unknown[] | null;
   default: unknown;
+  /** The default as written. */
   default_source: string;
+  annotation: string | null;
+  /** The trailing comment. */
   help: string | null;
+  line: number;
 }
 
 /**
@@ -275,6 +313,7 @@ export interface INotebookParameter {
  */
 export interface INotebookParameters {
   path: string;
+  has_parameters_cell: boolean;
   parameters: INotebookParameter[];
 }
 
@@ -299,6 +338,17 @@ export interface ISweepStarted {
   status: string;
 }
 
+export interface ISweepProgress {
+  /** Points planned. */
+  total: number | null;
+  finished: number;
+  failed: number;
+  killed: number;
+  running: number;
+  /** Planned, not started. */
+  pending: number | null;
+}
+
 export interface ISweepSummary {
   sweep_id: string;
   name: string | null;
@@ -307,9 +357,7 @@ export interface ISweepSummary {
   notebook_path: string | null;
   start_time: number;
   end_time: number | null;
-  points_total: number | null;
-  /** Points per status: `{finished: 3, running: 2, failed: 1}`. */
-  points: Record<string, number>;
+  progress: ISweepProgress;
 }
 
 /**

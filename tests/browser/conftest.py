@@ -109,3 +109,12 @@ def lab_page(page: Any, lab_server: LabServer) -> Any:
     page.goto(lab_server.lab_url)
     page.wait_for_selector("#jp-main-dock-panel", state="attached", timeout=60_000)
     return page
+
+
+@pytest.fixture
+def fresh_lab(page: Any, lab_server: LabServer) -> Any:
+    """JupyterLab with a reset workspace: no sidebar or tab left open by an earlier test."""
+    page.goto(f"{lab_server.lab_url}&reset")
+    page.wait_for_selector("#jp-main-dock-panel", state="attached", timeout=60_000)
+    page.wait_for_selector(".jp-SideBar li.lm-TabBar-tab", state="visible")
+    return page

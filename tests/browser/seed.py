@@ -51,11 +51,15 @@ TRAIN_RIDGE = textwrap.dedent(
 )
 
 
-def run_in_store(server: LabServer, code: str, *args: str, timeout: float = 180) -> Any:
-    """Run ``code`` with the server's store; returns the JSON its last output line holds."""
+def run_in_store(
+    server: LabServer, code: str, *args: str, user: str | None = None, timeout: float = 180
+) -> Any:
+    """Run ``code`` with the server's store (as ``user`` if given); returns the JSON its last
+    output line holds."""
+    env = dict(server.env, MLOPS_JUPYTER_USER=user) if user else server.env
     result = subprocess.run(
         [sys.executable, "-c", code, *args],
-        env=server.env,
+        env=env,
         cwd=server.root_dir,
         capture_output=True,
         text=True,
@@ -71,3 +75,55 @@ def seed_ridge_runs(server: LabServer, alphas: list[float], experiment: str) -> 
     ids = run_in_store(server, TRAIN_RIDGE, json.dumps(alphas), experiment)
     assert isinstance(ids, list) and len(ids) == len(alphas)
     return [str(run_id) for run_id in ids]
+
+
+#: Ridge models on the diabetes data, each run logging its fitted model (mj.log_artifact).
+TRAIN_MODELS = textwrap.dedent(
+    """
+    import json, sys
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+    import mlops_jupyter as mj
+
+    alphas = json.loads(sys.argv[1])
+    experiment = sys.argv[2]
+    frame = load_diabetes(as_frame=True).frame
+    X, y = frame.drop(columns="target"), frame["target"]
+    ids = []
+    for alpha in alphas:
+        with mj.start_run(name=f"ridge-{alpha}", experiment=experiment, params={"alpha": alpha}) as run:
+            mj.log_input(frame, name="diabetes")
+            model = Ridge(alpha=alpha).fit(X, y)
+            mj.log_metric("r2", float(model.score(X, y)))
+            mj.log_artifact(model)
+            ids.append(run.run_id)
+    print(json.dumps(ids))
+    """
+)
+
+#: Registry API calls as one user; argv[1] is a JSON list of [function, args, kwargs].
+REGISTRY_CALLS = textwrap.dedent(
+    """
+    import json, sys
+    from mlops_jupyter.registry import api as registry
+
+    results = []
+    for function, args, kwargs in json.loads(sys.argv[1]):
+        result = getattr(registry, function)(*args, **kwargs)
+        results.append(getattr(result, "version", None))
+    print(json.dumps(results))
+    """
+)
+
+
+def seed_model_runs(server: LabServer, alphas: list[float], experiment: str) -> list[str]:
+    """One finished run with a logged Ridge model per alpha; returns their run ids."""
+    ids = run_in_store(server, TRAIN_MODELS, json.dumps(alphas), experiment)
+    return [str(run_id) for run_id in ids]
+
+
+def registry_as(
+    server: LabServer, user: str, calls: list[tuple[str, list[Any], dict[str, Any]]]
+) -> Any:
+    """Run registry API calls as ``user`` (``MLOPS_JUPYTER_USER``) in the server's store."""
+    return run_in_store(server, REGISTRY_CALLS, json.dumps(calls), user=user)

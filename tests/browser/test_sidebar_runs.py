@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
-from .lab import SIDEBAR_ID, LabServer
+from .lab import LabServer
 from .seed import seed_ridge_runs
+from .sidebar import PANEL, apply_filter, open_sidebar, widen_sidebar
 
 pytestmark = pytest.mark.browser
 
-TAB = f'.jp-SideBar li.lm-TabBar-tab[data-id="{SIDEBAR_ID}"]'
-PANEL = f"#{SIDEBAR_ID}"
 ROWS = f"{PANEL} .jp-mlops-RunsTable-row[data-run-id]"
 EXPERIMENT = "browser-runs"
 ALPHAS = [0.0001, 0.01, 0.1, 1.0]
@@ -23,31 +22,6 @@ ALPHAS = [0.0001, 0.01, 0.1, 1.0]
 @pytest.fixture(scope="module")
 def ridge_runs(lab_server: LabServer) -> list[str]:
     return seed_ridge_runs(lab_server, ALPHAS, EXPERIMENT)
-
-
-@pytest.fixture
-def fresh_lab(page: Any, lab_server: LabServer) -> Any:
-    """JupyterLab with a reset workspace: no sidebar or tab left open by an earlier test."""
-    page.goto(f"{lab_server.lab_url}&reset")
-    page.wait_for_selector("#jp-main-dock-panel", state="attached", timeout=60_000)
-    page.locator(TAB).wait_for(state="visible")
-    return page
-
-
-def open_sidebar(page: Any) -> Any:
-    page.locator(TAB).click()
-    panel = page.locator(PANEL)
-    panel.wait_for(state="visible")
-    page.wait_for_function(
-        f"document.querySelector('{PANEL} .jp-mlops-ServerStatus-body')?.dataset.status === 'ok'"
-    )
-    return panel
-
-
-def apply_filter(page: Any, text: str) -> None:
-    box = page.locator(f"{PANEL} .jp-mlops-FilterBox-input")
-    box.fill(text)
-    box.press("Enter")
 
 
 def show_experiment(page: Any) -> None:
@@ -70,6 +44,7 @@ def test_runs_section_lists_sorts_and_filters(
 ) -> None:
     page = fresh_lab
     open_sidebar(page)
+    widen_sidebar(page)
     show_experiment(page)
 
     # newest first by default; every run finished, with its metrics in columns
@@ -119,6 +94,7 @@ def test_open_a_run_then_compare_two(
 ) -> None:
     page = fresh_lab
     open_sidebar(page)
+    widen_sidebar(page)
     show_experiment(page)
 
     # click opens the run's detail in the main area: params, metric charts, code, lineage

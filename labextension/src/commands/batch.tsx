@@ -7,7 +7,11 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { INotebookParameter, ISweepRequest } from '../types';
+import {
+  INotebookParameter,
+  INotebookParameters,
+  ISweepRequest
+} from '../types';
 
 export const DEFAULT_WORKERS = 2;
 
@@ -44,43 +48,49 @@ export function splitValues(text: string): string[] {
 }
 
 /**
- * One value as typed, read as the parameter's type: numbers as numbers,
- * True/False as booleans, quoted or plain text as strings.
+ * One value as typed, read as one of the parameter's accepted Python kinds
+ * (`bool int float str list tuple dict NoneType`): numbers as numbers,
+ * True/False as booleans, quoted or plain text as strings, [..] and {..}
+ * as lists and dicts.
  */
-export function parseValue(text: string, type: string): unknown {
+export function parseValue(text: string, kinds: string[]): unknown {
   const trimmed = text.trim();
-  const unquoted = /^(['"])(.*)\1$/.exec(trimmed);
-  if (unquoted) {
-    return unquoted[2];
+  const accepts = (kind: string) => kinds.length === 0 || kinds.includes(kind);
+  const quoted = /^(['"])(.*)\1$/.exec(trimmed);
+  if (quoted && accepts('str')) {
+    return quoted[2];
   }
-  const kind = type.toLowerCase();
-  if (kind === 'int' || kind === 'float' || kind === 'number') {
-    const number = Number(trimmed);
-    if (trimmed === '' || isNaN(number)) {
-      throw new Error(`${trimmed} is not a number`);
-    }
-    return number;
-  }
-  if (kind === 'bool') {
-    if (/^(true|1|yes)$/i.test(trimmed)) {
-      return true;
-    }
-    if (/^(false|0|no)$/i.test(trimmed)) {
-      return false;
-    }
-    throw new Error(`${trimmed} is not True or False`);
-  }
-  if (kind === 'str') {
-    return trimmed;
-  }
-  if (trimmed === 'None') {
+  if (trimmed === 'None' && accepts('NoneType')) {
     return null;
   }
-  try {
-    return JSON.parse(trimmed);
-  } catch {
+  if (/^(True|False)$/.test(trimmed) && accepts('bool')) {
+    return trimmed === 'True';
+  }
+  const number = Number(trimmed);
+  if (trimmed !== '' && !isNaN(number)) {
+    if (accepts('float') || (accepts('int') && Number.isInteger(number))) {
+      return number;
+    }
+  }
+  if (/^[[{(]/.test(trimmed) && (accepts('list') || accepts('dict') || accepts('tuple'))) {
+    try {
+      return JSON.parse(
+        trimmed
+          .replace(/^\(/, '[')
+          .replace(/\)$/, ']')
+          .replace(/\bTrue\b/g, 'true')
+          .replace(/\bFalse\b/g, 'false')
+          .replace(/\bNone\b/g, 'null')
+          .replace(/'/g, '"')
+      );
+    } catch {
+      // not literal JSON: reported below
+    }
+  }
+  if (accepts('str') && !quoted) {
     return trimmed;
   }
+  throw new Error(`${trimmed} is not a ${kinds.join(' or ')}`);
 }
 
 export interface IBatchForm {
@@ -108,7 +118,7 @@ export function sweepRequest(
     let values: unknown[];
     try {
       values = splitValues(typed).map(value =>
-        parseValue(value, parameter.type)
+        parseValue(value, parameter.kinds)
       );
     } catch (error) {
       errors.push(`${parameter.name}: ${(error as Error).message}`);
@@ -286,9 +296,10 @@ export class BatchDialogBody
  */
 export async function batchDialog(
   notebook: string,
-  parameters: INotebookParameter[]
+  found: INotebookParameters
 ): Promise<ISweepRequest | null> {
-  if (parameters.length === 0) {
+  const parameters = found.parameters;
+  if (!found.has_parameters_cell || parameters.length === 0) {
     await showDialog({
       title: 'No parameters to sweep',
       body: `${notebook} has no cell tagged "parameters". Tag the cell that sets the defaults (View → Cell Toolbar, or the property inspector) and try again.`,

@@ -34,13 +34,13 @@ export function allowedActions(version: IModelVersion): string[] {
     return [];
   }
   const actions: string[] = [];
-  if (version.state === 'none' || version.state === 'rejected') {
+  if (version.status === 'registered' || version.status === 'rejected') {
     actions.push('request-approval');
   }
-  if (version.state === 'pending') {
+  if (version.status === 'pending') {
     actions.push('approve', 'reject');
   }
-  if (version.state === 'approved') {
+  if (version.status === 'approved') {
     actions.push('promote');
   }
   if (version.aliases.length > 0) {
@@ -118,12 +118,12 @@ function VersionCard(props: {
         <ul className="jp-mlops-Approvals">
           {value.approvals.map((approval, i) => (
             <li key={i} className={`jp-mlops-Approval-${approval.decision}`}>
-              <b>{approval.user}</b> {approval.decision}{' '}
+              <b>{approval.actor}</b> {approval.decision}{' '}
               <span
                 className="jp-mlops-Muted"
-                title={formatTimestamp(approval.created_at)}
+                title={formatTimestamp(approval.at)}
               >
-                {formatTime(approval.created_at)}
+                {formatTime(approval.at)}
               </span>
               {approval.comment && <q>{approval.comment}</q>}
             </li>
@@ -191,13 +191,13 @@ function VersionRow(props: {
         {version.aliases.map(alias => (
           <AliasBadge key={alias} alias={alias} />
         ))}
-        <ApprovalBadge state={version.archived ? 'archived' : version.state} />
+        <ApprovalBadge state={version.archived ? 'archived' : version.status} />
         <span className="jp-mlops-Runs-spacer" />
         <span
           className="jp-mlops-Muted"
-          title={formatTimestamp(version.created_at)}
+          title={formatTimestamp(version.registered_at)}
         >
-          {formatTime(version.created_at)}
+          {formatTime(version.registered_at)}
         </span>
       </div>
       <div className="jp-mlops-Version-meta">
@@ -210,8 +210,8 @@ function VersionRow(props: {
             run {shortId(version.run_id)}
           </button>
         )}
-        {version.created_by && (
-          <span className="jp-mlops-Muted"> by {version.created_by}</span>
+        {version.registered_by && (
+          <span className="jp-mlops-Muted"> by {version.registered_by}</span>
         )}
         {version.flavor && (
           <span className="jp-mlops-Muted"> · {version.flavor}</span>
@@ -257,7 +257,7 @@ export function AliasTimeline(props: { events: IAliasEvent[] }): JSX.Element {
   if (props.events.length === 0) {
     return <p className="jp-mlops-Empty">No alias has been set yet.</p>;
   }
-  const events = [...props.events].sort((a, b) => b.created_at - a.created_at);
+  const events = [...props.events].sort((a, b) => b.at - a.at);
   return (
     <ol className="jp-mlops-Timeline">
       {events.map((event, i) => (
@@ -270,9 +270,9 @@ export function AliasTimeline(props: { events: IAliasEvent[] }): JSX.Element {
           </div>
           <div
             className="jp-mlops-Muted"
-            title={formatTimestamp(event.created_at)}
+            title={formatTimestamp(event.at)}
           >
-            {event.actor} · {formatTime(event.created_at)}
+            {event.actor} · {formatTime(event.at)}
             {event.reason ? ` · ${event.reason}` : ''}
           </div>
         </li>

@@ -17,17 +17,12 @@ export function sweepProgress(sweep: ISweepSummary): {
   running: number;
   total: number;
 } {
-  const points = sweep.points ?? {};
-  const failed = (points.failed ?? 0) + (points.killed ?? 0);
-  const done = points.finished ?? 0;
-  const running = points.running ?? 0;
-  const counted = Object.values(points).reduce((sum, n) => sum + n, 0);
-  return {
-    done,
-    failed,
-    running,
-    total: Math.max(sweep.points_total ?? 0, counted)
-  };
+  const p = sweep.progress;
+  const done = p.finished;
+  const failed = p.failed + p.killed;
+  const running = p.running;
+  const counted = done + failed + running + (p.pending ?? 0);
+  return { done, failed, running, total: Math.max(p.total ?? 0, counted) };
 }
 
 export function SweepsView(props: {

@@ -14,13 +14,18 @@ export function StatusBadge(props: { status: string }): JSX.Element {
   );
 }
 
+const APPROVAL_LABELS: Record<string, string> = {
+  registered: 'not reviewed',
+  pending: 'pending'
+};
+
 export function ApprovalBadge(props: { state: string }): JSX.Element {
   return (
     <span
       className={`jp-mlops-Badge jp-mlops-Approval jp-mlops-Approval-${props.state}`}
       title={`approval: ${props.state}`}
     >
-      {props.state === 'none' ? 'not reviewed' : props.state}
+      {APPROVAL_LABELS[props.state] ?? props.state}
     </span>
   );
 }
