@@ -267,3 +267,32 @@ def test_a_cell_touching_only_plain_values_gets_no_hooks(shell, monkeypatch) -> 
     assert installed == []
     assert run(shell, "%%track\nshape = X_train.shape\n").success  # a DataFrame can write files
     assert installed == ["pandas", "sklearn"]
+
+
+def test_pipeline_methods_behind_available_if_are_reported_as_the_pipeline(shell) -> None:  # type: ignore[no-untyped-def]
+    code = """\
+        %%track
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.decomposition import PCA
+        from sklearn.linear_model import LogisticRegression
+        reducer = make_pipeline(StandardScaler(), PCA(n_components=3))
+        reduced = reducer.fit_transform(X_train)
+        classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X_train, y_train)
+        held_out = classifier.score(X_test, y_test)
+        """
+    assert run(shell, textwrap.dedent(code)).success
+    view = last_cell_run()
+    assert (
+        view.tags["mlops.autolog.estimators"]
+        == "sklearn.pipeline.Pipeline, sklearn.pipeline.Pipeline"
+    )
+    assert view.params["pipeline__pca__n_components"] == 3
+    assert view.metrics["score_X_test"] == pytest.approx(shell.user_ns["held_out"])
+    assert "score" not in view.metrics  # the final step's own score() was the pipeline's business
+    from sklearn.pipeline import Pipeline
+
+    assert hasattr(Pipeline, "fit_transform") and not hasattr(
+        Pipeline.__dict__["fit_transform"].fn, "__mlops_original__"
+    )
+    assert not hasattr(shell.user_ns["classifier"], "partial_fit")  # availability checks still work

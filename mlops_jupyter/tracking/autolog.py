@@ -70,7 +70,7 @@ def install(capture: Capture) -> None:
     patches = capture.patches
     for cls in (ClassifierMixin, RegressorMixin, TransformerMixin, *estimator_classes()):
         for method, report in _REPORTERS.items():
-            if inspect.isfunction(vars(cls).get(method)):
+            if method in vars(cls):
                 patches.replace(cls, method, report)
     metrics = importlib.import_module("sklearn.metrics")
     for name in scoring_function_names(metrics):

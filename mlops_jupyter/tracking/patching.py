@@ -11,6 +11,7 @@ failure inside it only warns.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import weakref
 from collections.abc import Callable, Iterable, MutableMapping
@@ -64,13 +65,24 @@ class Patches:
         self._aliases: list[tuple[MutableMapping[str, Any], str, Any]] = []
 
     def replace(self, owner: Any, name: str, report: Reporter) -> None:
-        """Replace ``owner.name`` (a plain function in the owner's own ``__dict__``)."""
-        original = vars(owner).get(name)
-        if original is None or original in self._originals:
+        """Wrap ``owner.name`` when the owner itself defines it: a plain function, or the
+        function inside a conditional-method descriptor (scikit-learn's ``available_if``, whose
+        availability check must keep working, so the descriptor stays and its ``fn`` is wrapped)."""
+        defined = vars(owner).get(name)
+        if inspect.isfunction(defined):
+            target, attribute = owner, name
+        elif inspect.isfunction(getattr(defined, "fn", None)) and callable(
+            getattr(defined, "check", None)
+        ):
+            target, attribute = defined, "fn"
+        else:
+            return
+        original = getattr(target, attribute)
+        if original in self._originals:
             return
         wrapper = reporting_wrapper(original, report)
-        setattr(owner, name, wrapper)
-        self._attributes.append((owner, name, original))
+        setattr(target, attribute, wrapper)
+        self._attributes.append((target, attribute, original))
         self._originals[original] = wrapper
 
     def alias(self, namespace: MutableMapping[str, Any], names: Iterable[str]) -> None:
