@@ -69,6 +69,15 @@ def test_register_from_run_id_run_and_runview_numbers_versions(mj_store) -> None
     assert [v.version for v in mj.list_versions("m")] == [1, 2, 3, 4]
 
 
+def test_register_from_run_keeps_its_logged_input_example(mj_store) -> None:  # type: ignore[no-untyped-def]
+    X, y = diabetes()
+    example = {"columns": list(X.columns), "data": X.head(2).to_numpy().tolist()}
+    with mj.start_run("with-example") as run:
+        mj.log_artifact(Ridge().fit(X, y), "model/model.skops")
+        mj.log_artifact(example, "model/input_example.json")
+    assert mj.register_model(run.run_id, "m").input_example == example
+
+
 def test_register_outside_any_run_logs_into_the_session_run(mj_store) -> None:  # type: ignore[no-untyped-def]
     X, y = diabetes()
     version = mj.register_model(Ridge().fit(X.to_numpy(), y), "arrays")

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from mlops_jupyter.tracking.query import RunView
 
 EXAMPLE_ROWS = 5
+# a run may carry its model's input example as this artifact ({"columns", "data"} JSON, the form
+# example_json writes); registering from the run then keeps it with the version
+INPUT_EXAMPLE_ARTIFACT = "model/input_example.json"
 _MODEL_SUFFIXES = (".skops", ".pkl", ".pickle", ".joblib")
 
 
@@ -215,6 +218,18 @@ def example_json(example: Any) -> str | None:
     return json.dumps({"data": array.tolist(), "dtype": str(array.dtype)})
 
 
+def _logged_example(store: Store, run: RunView) -> str | None:
+    """The input example the run logged next to its model, if any."""
+    record = next((a for a in run.artifacts if a["name"] == INPUT_EXAMPLE_ARTIFACT), None)
+    if record is None:
+        return None
+    try:
+        example = json.loads(store.blobs.get_bytes(record["digest"]))
+    except ValueError:
+        return None  # not JSON: not an example we can keep
+    return json.dumps(example) if isinstance(example, dict) and "data" in example else None
+
+
 # -- the registration ----------------------------------------------------------------------------
 def register_model(
     run_or_model: Any,
@@ -243,7 +258,7 @@ def register_model(
     source, run = _resolve_source(store, run_or_model, format)
     datasets = _training_datasets(store, run)
     sig = _signature(signature, input_example, source.model, datasets)
-    example = example_json(input_example)
+    example = example_json(input_example) or _logged_example(store, run)
     metrics, params = finite_or_none(run.metrics), run.params
 
     def work(tx: RegistryTransaction) -> ModelVersion:
