@@ -17,7 +17,7 @@ import logging
 import numbers
 import re
 import warnings
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -360,29 +360,37 @@ class CellRun:
         self.run.end("failed", error)
 
     def finish(self, error: BaseException | None) -> None:
-        """Record the outcome; every step is attempted, and problems become one warning each."""
-        for step in self._finishing_steps(error):
+        """Record the outcome; every step is attempted, and a problem becomes a warning (a run
+        whose end could not be written stays in the live set and is ended at exit)."""
+        for label, step in self._finishing_steps(error):
             try:
                 step()
             except Exception as problem:  # tracking must never change what the cell did
-                self.problems.append(f"{getattr(step, '__name__', 'step')}: {problem}")
-                warn(f"could not record part of run {self.run.run_id}: {problem}")
-                log.debug("finishing step failed", exc_info=True)
-        if self.run.status == "running":
-            self.run.end("failed", error)
+                self.problems.append(f"{label}: {problem}")
+                warn(f"could not {label} for run {self.run.run_id}: {problem}")
+                log.debug("finishing step %r failed", label, exc_info=True)
 
-    def _finishing_steps(self, error: BaseException | None) -> Iterator[Any]:
-        if self.capture is not None:
-            yield self.capture.end
-        yield lambda: log_metric_variables(self.run, self.namespace, self.options.metrics)
-        if self.capture is not None:
-            yield self.capture.record_outputs
-            yield lambda: self.capture.write(explicit_params=self.options.params)  # type: ignore[union-attr]
+    def _finishing_steps(
+        self, error: BaseException | None
+    ) -> Iterator[tuple[str, Callable[[], Any]]]:
+        capture = self.capture
+        if capture is not None:
+            yield "remove the hooks", capture.end
+        yield (
+            "record -m metrics",
+            lambda: log_metric_variables(self.run, self.namespace, self.options.metrics),
+        )
+        if capture is not None:
+            yield "fingerprint outputs", capture.record_outputs
+            yield (
+                "write lineage and autolog",
+                lambda: capture.write(explicit_params=self.options.params),
+            )
         if error is None:
-            yield self._log_model
-        yield lambda: self.run.end(outcome_status(error), error)
+            yield "log the model", self._log_model
+        yield "end the run", lambda: self.run.end(outcome_status(error), error)
         if error is None and self.options.register:
-            yield self._register
+            yield "register the model", self._register
 
     def _log_model(self) -> None:
         from mlops_jupyter.tracking.model_log import log_model
