@@ -189,12 +189,20 @@ class CellTracker:
             view.notes, view.ended_at = notes, ended_at
             return  # the view's thread draws the final picture
         if self._mode() == "html":
-            from IPython.display import publish_display_data
+            try:
+                self._show_summary(cell, notes, ended_at)
+            except Exception as problem:  # the run is recorded; only its picture is missing
+                from mlops_jupyter.tracking.cell import warn
 
-            from mlops_jupyter.widgets.run_view import RunSummary, snapshot, stored_history
+                warn(f"run summary unavailable: {problem}")
 
-            summary = RunSummary(snapshot(cell.run, stored_history(cell.run), notes, ended_at))
-            publish_display_data(summary.mimebundle())
+    def _show_summary(self, cell: Any, notes: list[str], ended_at: float) -> None:
+        from IPython.display import publish_display_data
+
+        from mlops_jupyter.widgets.run_view import RunSummary, snapshot, stored_history
+
+        summary = RunSummary(snapshot(cell.run, stored_history(cell.run), notes, ended_at))
+        publish_display_data(summary.mimebundle())
 
     def run_tracked(self, options: Any, body: str) -> None:
         """The ``%%track`` magic called directly: the body runs as a nested cell."""
