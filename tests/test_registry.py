@@ -327,3 +327,20 @@ def test_lists_and_details_serialise_for_rest(mj_store) -> None:  # type: ignore
     assert detail["approved_by"] == ["bob"] and detail["signature"]["columns"][0]["name"] == "age"
     json.dumps(mj.check_gates("m", 1, "production").to_dict())
     assert mj.get_model("m").to_dict()["aliases"] == {"production": 1}
+
+
+def test_gc_keeps_model_files_no_run_artifact_points_at(mj_store) -> None:  # type: ignore[no-untyped-def]
+    X, y = diabetes()
+    with mj.start_run("two-models"):
+        first = mj.register_model(Ridge(alpha=1.0).fit(X, y), "m")
+        second = mj.register_model(
+            Ridge(alpha=9.0).fit(X, y), "m"
+        )  # replaces the run's model/model.skops
+    [record] = [a for a in mj.get_run(first.run_id).artifacts if a["name"] == "model/model.skops"]
+    assert record["digest"] == second.artifact_digest != first.artifact_digest
+    from click.testing import CliRunner
+
+    from mlops_jupyter.cli import cli
+
+    assert CliRunner().invoke(cli, ["gc"]).exit_code == 0
+    assert mj.load_model("models:/m/1").model.alpha == 1.0
