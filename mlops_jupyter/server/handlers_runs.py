@@ -5,6 +5,10 @@ and the experiments runs belong to.
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any
 from urllib.parse import quote
 
@@ -87,6 +91,39 @@ def combined_filter(user_filter: str | None, extra: str | None) -> str | None:
     return f"{extra} and ({user_filter})"
 
 
+class PageTotals:
+    """Totals of recent run listings, so scrolling a long list counts its matches once.
+
+    Counting every run a filter matches walks all of them (hundreds of milliseconds at 100k runs)
+    while a page is 50 rows. The first page (offset 0) always counts and remembers the total;
+    later pages of the same listing reuse it for up to ``reuse_s`` seconds, so a virtual table's
+    scroll bar is exactly as fresh as its first page.
+    """
+
+    def __init__(self, reuse_s: float = 30.0, max_entries: int = 256) -> None:
+        self.reuse_s = reuse_s
+        self.max_entries = max_entries
+        self._totals: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def recent(self, key: Hashable) -> int | None:
+        with self._lock:
+            entry = self._totals.get(key)
+        if entry is None or time.monotonic() - entry[0] > self.reuse_s:
+            return None
+        return entry[1]
+
+    def remember(self, key: Hashable, total: int) -> None:
+        with self._lock:
+            self._totals[key] = (time.monotonic(), total)
+            self._totals.move_to_end(key)
+            while len(self._totals) > self.max_entries:
+                self._totals.popitem(last=False)
+
+
+page_totals = PageTotals()
+
+
 def list_runs(
     store: Store,
     *,
@@ -97,15 +134,22 @@ def list_runs(
     limit: int,
     offset: int,
 ) -> dict[str, Any]:
+    query = combined_filter(filter, extra)
+    listing = (store.location.db_url, query, experiment)
+    known_total = page_totals.recent(listing) if offset > 0 else None
     rows, total = search(
-        combined_filter(filter, extra),
+        query,
         experiment=experiment,
         order_by=order_by,
         limit=limit,
         offset=offset,
-        count_total=True,
+        count_total=known_total is None,
         store=store,
     )
+    if total is None:
+        total = known_total
+    else:
+        page_totals.remember(listing, total)
     return {
         "runs": [run_summary(row) for row in rows],
         "total": total,

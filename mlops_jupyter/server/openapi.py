@@ -198,7 +198,11 @@ def _schemas() -> dict[str, Any]:
         "RunPage": obj(
             {
                 "runs": array(ref("RunSummary")),
-                "total": {"type": "integer", "description": "runs matching, all pages"},
+                "total": {
+                    "type": "integer",
+                    "description": "runs matching, all pages: counted for the first page "
+                    "(offset 0); later pages of the same listing reuse that count for 30 s",
+                },
                 "limit": INTEGER,
                 "offset": INTEGER,
             }

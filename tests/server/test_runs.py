@@ -216,3 +216,20 @@ async def test_experiments(api: Any) -> None:
     assert answer.status == 200
     counts = {e["name"]: e["runs"] for e in answer.json["experiments"]}
     assert counts == {"search": 2, "other": 2}
+
+
+async def test_later_pages_reuse_the_first_pages_count(api: Any) -> None:
+    record_runs(6)
+    first = (await api.get("runs", limit=2, filter="tags.team = 'fraud'")).json
+    assert first["total"] == 6
+    with mj.start_run(name="late") as run:
+        run.set_tag("team", "fraud")
+    # scrolling on: the count of the listing's first page stands
+    later = (await api.get("runs", limit=2, offset=2, filter="tags.team = 'fraud'")).json
+    assert later["total"] == 6
+    # a listing that starts over counts again
+    again = (await api.get("runs", limit=2, filter="tags.team = 'fraud'")).json
+    assert again["total"] == 7
+    assert again["runs"][0]["name"] == "late"
+    other = (await api.get("runs", limit=2, offset=2, filter="name = 'late'")).json
+    assert other["total"] == 1  # never listed from its first page: counted
