@@ -20,7 +20,6 @@ INTENDED_USE_PLACEHOLDER = (
     "_Not stated yet._ Say who should use this model, for which decisions, and where it must not "
     "be used — edit this card with `mj.update_card(name, version, markdown)`."
 )
-CARD_SECTIONS = ("intended_use", "limitations")
 KEY_PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy", "skops")
 
 

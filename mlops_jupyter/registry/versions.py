@@ -27,7 +27,6 @@ from mlops_jupyter.store import Store, get_store
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
 
-STATUSES = ("registered", "pending", "approved", "rejected")
 _JSON_FIELDS = ("trusted_types", "metrics", "params", "datasets")
 _OPTIONAL_JSON_FIELDS = ("input_example", "reference_profile")
 
