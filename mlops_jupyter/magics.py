@@ -32,10 +32,12 @@ header is read).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -319,14 +321,15 @@ class TrackingMagics(Magics):
         FILTER is the run filter language, e.g. ``metrics.acc > 0.9 and params.model = 'rf'``.
         """
         experiment, limit, filter_text = _runs_arguments(line)
-        if self.tracker._mode() == "widget":
-            from mlops_jupyter.widgets.runs_table import RunsBrowser
+        with _as_usage_errors():
+            if self.tracker._mode() == "widget":
+                from mlops_jupyter.widgets.runs_table import RunsBrowser
 
-            self.tracker._display(RunsBrowser(filter_text, experiment, limit).display_object())
-            return
-        from mlops_jupyter.widgets.runs_table import RunsSummary
+                self.tracker._display(RunsBrowser(filter_text, experiment, limit).display_object())
+                return
+            from mlops_jupyter.widgets.runs_table import RunsSummary
 
-        self.tracker._display(RunsSummary(filter_text, experiment, limit))
+            self.tracker._display(RunsSummary(filter_text, experiment, limit))
 
     @magic_arguments()
     @argument(
@@ -348,14 +351,16 @@ class TrackingMagics(Magics):
         target = args.target or self.tracker.last_run_id
         if target is None:
             raise UsageError("%lineage needs a variable name or run id (no cell was tracked yet)")
-        return lineage(target, "downstream" if args.downstream else "upstream")
+        with _as_usage_errors():
+            return lineage(target, "downstream" if args.downstream else "upstream")
 
     @line_magic
     def compare(self, line: str) -> None:
         """``%compare RUN_ID RUN_ID ...``: param differences and metric charts of runs."""
         from mlops_jupyter.tracking.query import resolve_run_id
 
-        run_ids = [resolve_run_id(token) for token in line.split()]
+        with _as_usage_errors():
+            run_ids = [resolve_run_id(token) for token in line.split()]
         if len(run_ids) < 2:
             raise UsageError("%compare needs two or more run ids")
         if self.tracker._mode() == "widget":
@@ -366,6 +371,19 @@ class TrackingMagics(Magics):
         from mlops_jupyter.widgets.compare import CompareSummary
 
         self.tracker._display(CompareSummary(run_ids))
+
+
+@contextlib.contextmanager
+def _as_usage_errors() -> Iterator[None]:
+    """A mistake in a view magic's argument is shown as one line, not a traceback."""
+    from mlops_jupyter.store.filters import FilterError
+    from mlops_jupyter.tracking.lineage import LineageTargetError
+    from mlops_jupyter.tracking.query import RunNotFoundError
+
+    try:
+        yield
+    except (FilterError, LineageTargetError, RunNotFoundError) as error:
+        raise UsageError(str(error)) from None
 
 
 def _runs_arguments(line: str) -> tuple[str | None, int, str]:

@@ -192,3 +192,17 @@ def test_tracked_cell_shows_its_run_summary(mj_store) -> None:  # type: ignore[n
     html = [output.data.get("text/html", "") for output in shown.outputs]
     assert len(html) == 1 and "shown" in html[0] and "acc" in html[0] and "finished" in html[0]
     assert len(cell_runs()) == 2
+
+
+def test_view_magic_mistakes_are_usage_errors(three_runs) -> None:  # type: ignore[no-untyped-def]
+    from IPython.core.error import UsageError
+
+    with tracked_shell() as shell:
+        with pytest.raises(UsageError, match="malformed filter"):
+            shell.run_line_magic("runs", "metrics.acc >>> 1")
+        with pytest.raises(UsageError, match="no run with id"):
+            shell.run_line_magic("compare", f"{three_runs[0]} nosuchrun")
+        with pytest.raises(UsageError, match="no run, dataset, variable"):
+            shell.run_line_magic("lineage", "nothing-like-this")
+        with pytest.raises(UsageError, match="-n"):
+            shell.run_line_magic("runs", "-n many")
