@@ -117,13 +117,19 @@ export function GateReportView(props: { report: IGateReport }): JSX.Element {
             <span className="jp-mlops-Muted">
               {' '}
               {result.metric} = {formatValue(result.value)}
-              {result.bound !== null ? `, bound ${formatValue(result.bound)}` : ''}
+              {result.bound !== null
+                ? `, bound ${formatValue(result.bound)}`
+                : ''}
             </span>
-            {result.detail && <div className="jp-mlops-Muted">{result.detail}</div>}
+            {result.detail && (
+              <div className="jp-mlops-Muted">{result.detail}</div>
+            )}
           </li>
         ))}
         {report.results.length === 0 && (
-          <li className="jp-mlops-Muted">No metric gates in this model&apos;s policy.</li>
+          <li className="jp-mlops-Muted">
+            No metric gates in this model&apos;s policy.
+          </li>
         )}
       </ul>
       {report.reasons.length > 0 && (

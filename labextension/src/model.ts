@@ -288,7 +288,8 @@ export class MlopsModel implements IDisposable {
   }
 
   /**
-   * Select a run: alone, or added to (removed from) the selection.
+   * Select a run for comparison: alone, or added to (removed from) the
+   * selection. The run on show (and in the lineage) is the lineage focus.
    */
   select(runId: string, additive = false): void {
     if (additive) {
@@ -299,9 +300,6 @@ export class MlopsModel implements IDisposable {
       this._selection = [runId];
     }
     this._selectionChanged.emit(this._selection);
-    if (!additive || this._selection.length === 1) {
-      this.setLineageFocus({ kind: 'run', id: runId });
-    }
   }
 
   clearSelection(): void {

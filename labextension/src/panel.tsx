@@ -224,7 +224,10 @@ export class MlopsSidebar extends SidePanel implements IMlopsSidebar {
     (this.content as AccordionPanel).setRelativeSizes([5, 2.5, 3, 1.5, 1, 0.8]);
     const stretch: Record<string, number> = { runs: 3, models: 2, server: 0 };
     for (const widget of this.widgets) {
-      SplitPanel.setStretch(widget, stretch[widget.node.dataset.section ?? ''] ?? 1);
+      SplitPanel.setStretch(
+        widget,
+        stretch[widget.node.dataset.section ?? ''] ?? 1
+      );
     }
   }
 

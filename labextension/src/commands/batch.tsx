@@ -72,7 +72,10 @@ export function parseValue(text: string, kinds: string[]): unknown {
       return number;
     }
   }
-  if (/^[[{(]/.test(trimmed) && (accepts('list') || accepts('dict') || accepts('tuple'))) {
+  if (
+    /^[[{(]/.test(trimmed) &&
+    (accepts('list') || accepts('dict') || accepts('tuple'))
+  ) {
     try {
       return JSON.parse(
         trimmed

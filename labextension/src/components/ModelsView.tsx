@@ -268,10 +268,7 @@ export function AliasTimeline(props: { events: IAliasEvent[] }): JSX.Element {
             {event.from_version !== null ? `v${event.from_version} → ` : ''}
             {event.to_version !== null ? `v${event.to_version}` : 'unset'}
           </div>
-          <div
-            className="jp-mlops-Muted"
-            title={formatTimestamp(event.at)}
-          >
+          <div className="jp-mlops-Muted" title={formatTimestamp(event.at)}>
             {event.actor} · {formatTime(event.at)}
             {event.reason ? ` · ${event.reason}` : ''}
           </div>

@@ -134,7 +134,7 @@ function columnsFor(metricKeys: string[], times: boolean): IColumn[] {
       className: 'jp-mlops-RunsTable-metric',
       cell: run => formatValue(run.metrics?.[key]),
       title: run => `${key} = ${run.metrics?.[key] ?? '—'}`
-    })),
+    }))
   ];
   if (!times) {
     return columns;
