@@ -85,7 +85,7 @@ TRAVERSALS = [
     "sub/../../secret.ipynb",
     "link.ipynb",  # a symlink leading out of the root
     "%ABS%",  # the absolute path of the file outside
-    "/etc/passwd",
+    "/etc/passwd.ipynb",
     "~/secret.ipynb",
 ]
 
