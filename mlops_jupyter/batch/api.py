@@ -79,7 +79,7 @@ def run_notebook(
         tags=dict(tags or {}),
         timeout=timeout,
     )
-    pool = KernelPool(kernel, cwd=task.cwd, env=task.store_env)
+    pool = KernelPool(kernel, cwd=task.cwd, env=task.store_env, quiet=True)
     try:
         return execute_point(task, pool=pool)
     finally:

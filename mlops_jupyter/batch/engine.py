@@ -91,13 +91,19 @@ class MlopsNotebookClient(PapermillNotebookClient):
         )
         reply = self.wait_for_reply(msg_id)
         if reply is None:
-            raise RuntimeError(f"the kernel did not answer {expression}")
+            raise KernelCallError(expression, "NoReply", "the kernel did not answer")
         value = reply["content"].get("user_expressions", {}).get("value", {})
         if value.get("status") != "ok":
-            raise RuntimeError(
-                f"{expression} failed in the kernel: {value.get('ename')}: {value.get('evalue')}"
-            )
+            raise KernelCallError(expression, value.get("ename"), value.get("evalue"))
         return ast.literal_eval(value["data"]["text/plain"])
+
+
+class KernelCallError(RuntimeError):
+    """An engine helper failed inside the kernel."""
+
+    def __init__(self, expression: str, ename: str | None, evalue: str | None) -> None:
+        super().__init__(f"{expression} failed in the kernel: {ename}: {evalue}")
+        self.ename = ename
 
 
 class NotebookExecution:
@@ -121,16 +127,11 @@ class NotebookExecution:
         healthy = False
         try:
             self._start_run(nb_man.nb)
-            client.kernel_call(
-                f"{KERNEL_SIDE}.begin_point({self._kernel_environment()!r}, {self.options.cwd!r}, {kernel.used!r})"
-            )
+            attached = self._begin_point(client, kernel)
             client.execute()
-            outcome = "failed" if nb_man.nb.metadata.papermill.get("exception") else "finished"
-            modules = client.kernel_call(f"{KERNEL_SIDE}.finish_point({outcome!r})")
+            if attached:
+                self._finish_point(client, nb_man.nb)
             healthy = True
-            from mlops_jupyter.batch.record import record_environment
-
-            record_environment(self.run, modules, self.options.cwd or os.getcwd())
         except DeadKernelError as error:
             if self.watchdog.reason is not None:
                 raise PointStopped(self.watchdog.reason, self.watchdog.timeout) from error
@@ -141,6 +142,37 @@ class NotebookExecution:
                 client.kc.stop_channels()
             self.pool.release(kernel, reusable=healthy and self.watchdog.reason is None)
         return nb_man.nb
+
+    def _begin_point(self, client: MlopsNotebookClient, kernel: PooledKernel) -> bool:
+        """Point the kernel's tracking at the run (resetting a reused kernel first). False when
+        it cannot: the notebook still runs and is recorded, but ``mj.*`` calls in it are not
+        attached (a non-Python kernel, or one whose environment lacks mlops_jupyter)."""
+        language = getattr(kernel.manager.kernel_spec, "language", "python") or "python"
+        if language.lower() != "python":
+            logger.warning(
+                "kernel %r runs %s: mj.* calls cannot attach to the run", self.kernel_name, language
+            )
+            return False
+        call = f"{KERNEL_SIDE}.begin_point({self._kernel_environment()!r}, {self.options.cwd!r}, {kernel.used!r})"
+        try:
+            client.kernel_call(call)
+        except KernelCallError as error:
+            if error.ename != "ModuleNotFoundError":
+                raise
+            logger.warning(
+                "kernel %r cannot import mlops_jupyter: the notebook is recorded, mj.* calls in it are not attached",
+                self.kernel_name,
+            )
+            return False
+        return True
+
+    def _finish_point(self, client: MlopsNotebookClient, nb: Any) -> None:
+        """Flush what the notebook logged, then record the packages it imported."""
+        from mlops_jupyter.batch.record import record_environment
+
+        outcome = "failed" if nb.metadata.papermill.get("exception") else "finished"
+        modules = client.kernel_call(f"{KERNEL_SIDE}.finish_point({outcome!r})")
+        record_environment(self.run, modules, self.options.cwd or os.getcwd())
 
     def _start_kernel(
         self, nb_man: Any, client_kwargs: dict[str, Any]
@@ -159,12 +191,12 @@ class NotebookExecution:
                 failure = error
                 self.watchdog.guard(None)
                 self.pool.discard(kernel)
-                logger.warning("kernel %r did not start (%s); retrying", self.kernel_name, error)
+                self.watchdog.check()  # killed by the watchdog: no retry
+                logger.warning("kernel %r did not start (%s)", self.kernel_name, error)
                 continue
             if self.options.waiting is not None:
                 self.pool.top_up(self.options.waiting())
             return client, kernel
-        self.watchdog.check()
         raise KernelStartError(
             f"kernel {self.kernel_name!r} did not start after {START_ATTEMPTS} attempts: {failure}"
         ) from failure

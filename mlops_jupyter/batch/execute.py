@@ -177,7 +177,9 @@ def outcome(task: PointTask, run_id: str | None, error: str | None, duration: fl
         row = store.runs.get_run_row(run_id)
         status = row["status"] if row else "failed"
         metrics = store.runs.run_values([run_id])[run_id]["metrics"]
-        if status == "killed" and error is None:
+        if status == "finished":
+            error = None  # papermill also raises for errors in cells tagged raises-exception
+        elif status == "killed" and error is None:
             error = "cancelled"
     return NotebookRun(
         run_id=run_id,

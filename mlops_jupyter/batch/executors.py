@@ -123,7 +123,7 @@ class DaskExecutor:
 
         if self.address == "local":
             cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
             return Client(cluster), cluster
         return Client(self.address), None

@@ -171,10 +171,11 @@ class KernelPool:
             return
         self.discard(kernel)
 
-    def discard(self, kernel: PooledKernel) -> None:
-        """Shut a kernel down in the background: a graceful exit lets it flush, and nobody waits."""
+    def discard(self, kernel: PooledKernel, *, now: bool = False) -> None:
+        """Shut a kernel down in the background (nobody waits): gracefully after a point, so
+        the kernel's own exit handlers run; at once (``now``) when it holds nothing to flush."""
         thread = threading.Thread(
-            target=_shutdown, args=(kernel,), name="mlops-kernel-shutdown", daemon=True
+            target=_shutdown, args=(kernel, now), name="mlops-kernel-shutdown", daemon=True
         )
         with self._lock:
             self._stopping = [t for t in self._stopping if t.is_alive()]
@@ -182,22 +183,23 @@ class KernelPool:
         thread.start()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Shut every kernel down and wait (bounded) for them to exit."""
+        """Stop every kernel and wait (bounded) for them to exit. Idle kernels are killed at
+        once: unused ones hold nothing, and a reused one flushed when its last point ended."""
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
         for kernel in idle:
-            self.discard(kernel)
+            self.discard(kernel, now=True)
         with self._lock:
             stopping = list(self._stopping)
         for thread in stopping:
             thread.join(timeout)
 
 
-def _shutdown(kernel: PooledKernel) -> None:
+def _shutdown(kernel: PooledKernel, now: bool) -> None:
     manager = kernel.manager
     try:
-        run_sync(manager.shutdown_kernel)(now=False)
+        run_sync(manager.shutdown_kernel)(now=now)
     except Exception:
         kill_process(kernel.pid)
     finally:

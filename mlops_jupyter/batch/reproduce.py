@@ -271,7 +271,7 @@ def re_execute(view: RunView, *, output: str | None, timeout: float | None) -> N
             timeout=timeout,
             record_as=notebook_path,
         )
-        pool = KernelPool(kernel_name, cwd=cwd, env=task.store_env)
+        pool = KernelPool(kernel_name, cwd=cwd, env=task.store_env, quiet=True)
         try:
             return execute_point(task, pool=pool)
         finally:

@@ -413,6 +413,15 @@ class SweepHandle:
         assert result is not None
         return result
 
+    def _repr_html_(self) -> str:
+        progress = self.progress()
+        state = "done" if self.done() else ("cancelling" if self.cancelled else "running")
+        return (
+            f"<div class='mlops-sweep-handle'><b>sweep</b> <code>{escape(self.sweep_run_id)}</code> "
+            f"<i>{state}</i>: {progress.completed}/{progress.total} points — {progress.finished} finished, "
+            f"{progress.failed} failed, {progress.killed} killed</div>"
+        )
+
     def _report(self, point: NotebookRun) -> None:
         with self._lock:
             self._results[point.index] = point
