@@ -127,10 +127,6 @@ class ParameterList(list[NotebookParameter]):
     def get(self, name: str) -> NotebookParameter | None:
         return next((parameter for parameter in self if parameter.name == name), None)
 
-    def defaults(self) -> dict[str, Any]:
-        """Literal defaults by name (non-literal defaults cannot be known without running the cell)."""
-        return {p.name: p.default for p in self if p.literal_default}
-
     def to_dicts(self) -> list[dict[str, Any]]:
         return [parameter.to_dict() for parameter in self]
 

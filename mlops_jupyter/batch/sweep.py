@@ -206,7 +206,6 @@ class SweepPlan:
     """A checked sweep: the notebook, its points and how to run them."""
 
     notebook: str
-    declared: ParameterList
     points: list[dict[str, Any]]
     kernel_name: str
     cwd: str
@@ -243,7 +242,6 @@ def plan_sweep(
     }
     return SweepPlan(
         notebook=path,
-        declared=declared,
         points=points,
         kernel_name=notebook_kernel(path, kernel_name),
         cwd=os.path.abspath(cwd) if cwd else str(Path(path).parent),
@@ -519,7 +517,7 @@ def start_sweep(
         {
             **{
                 f"{kind}.{key}": value
-                for kind in ("grid", "random")
+                for kind in ("grid", "random", "fixed")
                 for key, value in plan.spec[kind].items()
             },
             "n": plan.spec["n"],
