@@ -35,6 +35,17 @@ def _tamper(store, statement) -> None:  # type: ignore[no-untyped-def]
         conn.execute(statement)
 
 
+def _rewrite_with_fresh_hash(store, seq: int) -> None:  # type: ignore[no-untyped-def]
+    """What a careful attacker does: change an event and recompute its own hash."""
+    where = audit_events.c.seq == seq
+    with store.db.writer.connect() as conn, conn.begin():
+        row = dict(conn.execute(select(audit_events).where(where)).mappings().one())
+        row["actor"] = "mallory"
+        conn.execute(
+            update(audit_events).where(where).values(actor="mallory", hash=event_hash(row))
+        )
+
+
 def test_every_action_is_chained_with_actor_and_payload(mj_store) -> None:  # type: ignore[no-untyped-def]
     _history()
     mj.set_policy("m", gates=["r2 > 0"], actor="lead")
@@ -79,18 +90,16 @@ def test_an_edited_payload_is_named(mj_store) -> None:  # type: ignore[no-untype
 
 def test_a_rewritten_event_with_a_fresh_hash_breaks_the_next_link(mj_store) -> None:  # type: ignore[no-untyped-def]
     _history()
-    with mj_store.db.writer.connect() as conn, conn.begin():
-        row = dict(
-            conn.execute(select(audit_events).where(audit_events.c.seq == 2)).mappings().one()
-        )
-        row["actor"] = "mallory"
-        conn.execute(
-            update(audit_events)
-            .where(audit_events.c.seq == 2)
-            .values(actor="mallory", hash=event_hash(row))
-        )
+    _rewrite_with_fresh_hash(mj_store, 2)
     report = mj.verify_audit()
     assert report.broken_seq == 3 and "does not follow the event before it" in report.problem
+
+
+def test_the_newest_event_rewritten_with_a_fresh_hash_is_named(mj_store) -> None:  # type: ignore[no-untyped-def]
+    _history()
+    _rewrite_with_fresh_hash(mj_store, 4)
+    report = mj.verify_audit()
+    assert report.broken_seq == 4 and "rewritten" in report.problem
 
 
 def test_deleted_events_are_named(mj_store) -> None:  # type: ignore[no-untyped-def]
@@ -113,6 +122,26 @@ def test_deleting_the_newest_events_is_caught_by_the_head_and_by_an_expected_hea
     rewritten = mj.verify_audit(expect_head=recorded_head)
     assert not rewritten.ok and recorded_head in rewritten.problem
     assert mj.verify_audit(expect_head=third.hash).ok  # an older head that is still in the chain
+
+
+def test_an_event_forged_beyond_the_head_is_named(mj_store) -> None:  # type: ignore[no-untyped-def]
+    _history()
+    newest = mj.audit_log(limit=1)[0]
+    forged = {
+        "seq": 5,
+        "event_id": "forged",
+        "at": newest.at + 1,
+        "actor": "mallory",
+        "action": "approve",
+        "model": "m",
+        "target": "models/m/1",
+        "payload": "{}",
+        "prev_hash": newest.hash,
+    }
+    forged["hash"] = event_hash(forged)  # a well-formed link, but the head was not moved
+    _tamper(mj_store, audit_events.insert().values(**forged))
+    report = mj.verify_audit()
+    assert report.broken_seq == 5 and "added outside the registry" in report.problem
 
 
 def test_cli_audit_verify_exit_codes_and_ls(mj_store) -> None:  # type: ignore[no-untyped-def]

@@ -148,41 +148,47 @@ def _first_break(rows: Any) -> tuple[int, str, int | None, str | None]:
     return count, previous_hash, None, None
 
 
+def _tail_problem(
+    count: int, last_hash: str, head: tuple[int, str, int]
+) -> tuple[int | None, str | None]:
+    """What is wrong at the end of an intact chain of ``count`` events, if anything."""
+    head_seq, head_hash, highest = head
+    if highest > head_seq:
+        return head_seq + 1, (
+            f"event #{head_seq + 1} lies beyond the head (#{head_seq}): it was added outside the registry"
+        )
+    if head_seq != count:
+        return count + 1, (
+            f"the log ends at event #{count} but its head records #{head_seq}: "
+            "the newest events were deleted"
+        )
+    if head_hash != last_hash:
+        return count, f"event #{count} was rewritten: its hash is not the one the head records"
+    return None, None
+
+
 def verify_audit(*, expect_head: str | None = None, store: Store | None = None) -> AuditReport:
     """Recompute the whole chain. ``expect_head``: a head hash recorded earlier (outside the
-    database), which also catches the removal of the newest events."""
+    database), which also catches the removal of the newest events together with the head."""
     from mlops_jupyter.store import get_store
 
     store = store or get_store()
-    count, last_hash, broken, problem = _first_break(store.registry.iter_audit_rows())
+    # the head first: events appended while we verify lie beyond it and are not judged
+    head = store.registry.audit_head()
+    count, last_hash, broken, problem = _first_break(store.registry.iter_audit_rows(head[0]))
+    if broken is None:
+        broken, problem = _tail_problem(count, last_hash, head)
+    rewritten = expect_head is not None and expect_head != last_hash
+    if broken is None and rewritten and not _chain_contains(store, str(expect_head), head[0]):
+        broken = count
+        problem = f"the expected head {expect_head} is not in the chain: the log was rewritten"
     if broken is not None:
         return AuditReport(False, count, last_hash, broken, problem)
-    head_seq, head_hash = store.registry.audit_head()
-    if head_seq != count or head_hash != last_hash:
-        return AuditReport(
-            False,
-            count,
-            last_hash,
-            count + 1,
-            f"the log ends at event #{count} but its head records #{head_seq}: the newest events were deleted",
-        )
-    if (
-        expect_head is not None
-        and expect_head != last_hash
-        and not _chain_contains(store, expect_head)
-    ):
-        return AuditReport(
-            False,
-            count,
-            last_hash,
-            count,
-            f"the expected head {expect_head} is not in the chain: the log was rewritten",
-        )
     return AuditReport(True, count, last_hash)
 
 
-def _chain_contains(store: Store, event_hash_value: str) -> bool:
-    return any(row["hash"] == event_hash_value for row in store.registry.iter_audit_rows())
+def _chain_contains(store: Store, event_hash_value: str, up_to: int) -> bool:
+    return any(row["hash"] == event_hash_value for row in store.registry.iter_audit_rows(up_to))
 
 
 def audit_log(

@@ -254,24 +254,30 @@ class RegistryStore:
             return set(conn.execute(select(model_versions.c.artifact_digest).distinct()).scalars())
 
     # -- audit reads ----------------------------------------------------------------------------
-    def audit_head(self) -> tuple[int, str]:
+    def audit_head(self) -> tuple[int, str, int]:
+        """(head seq, head hash, highest stored seq), from one snapshot: an append changes the
+        head and adds its event in one transaction, so a stored event beyond the head was
+        added some other way."""
+        highest = select(func.coalesce(func.max(audit_events.c.seq), 0)).scalar_subquery()
         with self.db.read() as conn:
             row = conn.execute(
-                select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == AUDIT_HEAD_ID)
+                select(audit_head.c.seq, audit_head.c.hash, highest).where(
+                    audit_head.c.id == AUDIT_HEAD_ID
+                )
             ).first()
         if row is None:
             raise RuntimeError("the audit log has no head row; run `mlops-jupyter store migrate`")
-        return int(row[0]), str(row[1])
+        return int(row[0]), str(row[1]), int(row[2])
 
-    def iter_audit_rows(self) -> Iterator[dict[str, Any]]:
-        """Every event in chain order, read in chunks (the log can be long)."""
+    def iter_audit_rows(self, up_to: int) -> Iterator[dict[str, Any]]:
+        """Events numbered up to ``up_to``, in chain order, read in chunks (the log can be long)."""
         after = -1
         while True:
             with self.db.read() as conn:
                 chunk = _rows(
                     conn.execute(
                         select(audit_events)
-                        .where(audit_events.c.seq > after)
+                        .where(audit_events.c.seq > after, audit_events.c.seq <= up_to)
                         .order_by(audit_events.c.seq)
                         .limit(_AUDIT_CHUNK)
                     )
