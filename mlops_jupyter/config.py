@@ -8,6 +8,7 @@ else in the working directory.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 from dataclasses import dataclass
@@ -103,8 +104,11 @@ def resolve_store(start_dir: str | os.PathLike[str] | None = None) -> StoreLocat
 def current_user() -> str:
     """The acting user for API and CLI calls: ``MLOPS_JUPYTER_USER``, else the OS login."""
     configured = os.environ.get(USER_ENV, "").strip()
-    if configured:
-        return configured
+    return configured or _os_login()
+
+
+@functools.cache
+def _os_login() -> str:
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers

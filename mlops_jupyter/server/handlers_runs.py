@@ -8,7 +8,9 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +28,7 @@ from mlops_jupyter.server.series import chart_series
 from mlops_jupyter.server.validation import ApiError, check_text, int_argument, text_argument
 from mlops_jupyter.store import Store
 from mlops_jupyter.store.filters import parse_filter
-from mlops_jupyter.tracking.query import get_run, resolve_run_id, search
+from mlops_jupyter.tracking.query import count, get_run, resolve_run_id, search
 
 SUMMARY_FIELDS = (
     "run_id",
@@ -92,19 +94,27 @@ def combined_filter(user_filter: str | None, extra: str | None) -> str | None:
 
 
 class PageTotals:
-    """Totals of recent run listings, so scrolling a long list counts its matches once.
+    """Totals of recent run listings, counted beside the page query.
 
-    Counting every run a filter matches walks all of them (hundreds of milliseconds at 100k runs)
-    while a page is 50 rows. The first page (offset 0) always counts and remembers the total;
-    later pages of the same listing reuse it for up to ``reuse_s`` seconds, so a virtual table's
-    scroll bar is exactly as fresh as its first page.
+    Counting every run a filter matches visits all of them (hundreds of milliseconds at 100k
+    broad matches) while a page is 50 rows. A listing's first page (and any page of a listing
+    with no recent count) starts a count in the background, runs the page query meanwhile, and
+    waits for the count only until ``budget_s`` after the request began. A count that is not
+    ready leaves the page with the listing's last count (``reuse_s`` at most) or a provisional
+    total — the rows so far plus one page when there are more — with ``total_exact: false``; the
+    count lands here for the listing's next request. Later pages reuse the recent count.
     """
 
-    def __init__(self, reuse_s: float = 30.0, max_entries: int = 256) -> None:
+    def __init__(
+        self, reuse_s: float = 30.0, budget_s: float = 0.03, max_entries: int = 256
+    ) -> None:
         self.reuse_s = reuse_s
+        self.budget_s = budget_s
         self.max_entries = max_entries
         self._totals: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
+        self._counting: dict[Hashable, Future[int]] = {}
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlops-count")
 
     def recent(self, key: Hashable) -> int | None:
         with self._lock:
@@ -120,6 +130,27 @@ class PageTotals:
             while len(self._totals) > self.max_entries:
                 self._totals.popitem(last=False)
 
+    def start(self, key: Hashable, count: Callable[[], int]) -> Future[int]:
+        """The running count of this listing, started if none is."""
+        with self._lock:
+            running = self._counting.get(key)
+            if running is None:
+                running = self._counting[key] = self._pool.submit(count)
+                running.add_done_callback(lambda done: self._finished(key, done))
+            return running
+
+    def _finished(self, key: Hashable, done: Future[int]) -> None:
+        with self._lock:
+            self._counting.pop(key, None)
+        if done.exception() is None:
+            self.remember(key, done.result())
+
+    def within_budget(self, running: Future[int], started: float) -> int | None:
+        try:
+            return running.result(timeout=max(0.0, started + self.budget_s - time.monotonic()))
+        except FutureTimeout:
+            return None
+
 
 page_totals = PageTotals()
 
@@ -134,25 +165,31 @@ def list_runs(
     limit: int,
     offset: int,
 ) -> dict[str, Any]:
+    started = time.monotonic()
     query = combined_filter(filter, extra)
     listing = (store.location.db_url, query, experiment)
-    known_total = page_totals.recent(listing) if offset > 0 else None
-    rows, total = search(
-        query,
-        experiment=experiment,
-        order_by=order_by,
-        limit=limit,
-        offset=offset,
-        count_total=known_total is None,
-        store=store,
+    total = page_totals.recent(listing)
+    running = None
+    if offset == 0 or total is None:
+        running = page_totals.start(
+            listing, lambda: count(query, experiment=experiment, store=store)
+        )
+    rows, _ = search(
+        query, experiment=experiment, order_by=order_by, limit=limit + 1, offset=offset, store=store
     )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if running is not None:
+        counted = page_totals.within_budget(running, started)
+        total = counted if counted is not None else total
+    exact = total is not None
     if total is None:
-        total = known_total
-    else:
-        page_totals.remember(listing, total)
+        total = offset + len(rows) + (limit if has_more else 0)
     return {
         "runs": [run_summary(row) for row in rows],
         "total": total,
+        "total_exact": exact,
+        "has_more": has_more,
         "limit": limit,
         "offset": offset,
     }

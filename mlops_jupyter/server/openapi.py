@@ -200,9 +200,16 @@ def _schemas() -> dict[str, Any]:
                 "runs": array(ref("RunSummary")),
                 "total": {
                     "type": "integer",
-                    "description": "runs matching, all pages: counted for the first page "
-                    "(offset 0); later pages of the same listing reuse that count for 30 s",
+                    "description": "runs matching, all pages. Counted in the background: when "
+                    "the count is not ready within a few ms, a provisional total (rows so far plus "
+                    "one page when there are more) with total_exact false; the listing's next "
+                    "request (any page, within 30 s) gets the exact count",
                 },
+                "total_exact": {
+                    "type": "boolean",
+                    "description": "whether total is the exact count",
+                },
+                "has_more": {"type": "boolean", "description": "whether runs follow this page"},
                 "limit": INTEGER,
                 "offset": INTEGER,
             }

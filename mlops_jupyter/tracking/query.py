@@ -79,6 +79,18 @@ def search(
     return result.rows, result.total
 
 
+def count(
+    filter: str | None = None, *, experiment: str | None = None, store: Store | None = None
+) -> int:
+    """How many runs match ``filter`` (in ``experiment``)."""
+    from mlops_jupyter.store.run_query import count_runs
+
+    store = store or get_store()
+    tree = parse_filter(filter)
+    with store.db.read() as conn:
+        return count_runs(conn, tree, experiment=experiment)
+
+
 def runs(
     experiment: str | None = None,
     filter: str | None = None,

@@ -123,6 +123,11 @@ class Run:
 
         return record_dataset(self.store, self.run_id, data, name, role="output")
 
+    def next_steps(self) -> dict[str, int]:
+        """For each metric key, the step its next point gets by default (a copy, for views)."""
+        with self._buffer_lock:
+            return dict(self._next_step)
+
     # -- persistence --------------------------------------------------------------------------
     @property
     def pending(self) -> int:

@@ -31,8 +31,8 @@ MAX_METRICS_SHOWN = 12
 
 
 def metric_steps(run: Run) -> dict[str, int]:
-    """Points logged per metric key so far (the run's own step counters, read without locking)."""
-    return dict(getattr(run, "_next_step", {}))
+    """Points logged per metric key so far (the run's own step counters)."""
+    return run.next_steps()
 
 
 @dataclass
