@@ -30,6 +30,10 @@ def test_track_register_makes_a_version_from_the_cell(mj_store) -> None:  # type
     # the cell's X, found by fingerprint, gives the training data and the signature
     assert any(d["fingerprint"] == mj.fingerprint(X) and d["fitted_on"] for d in version.datasets)
     assert version.signature is not None and version.signature.names == list(X.columns)
+    # the first rows of the cell's X travel with the model as its input example
+    assert version.input_example is not None
+    assert version.input_example["columns"] == list(X.columns)
+    assert len(version.input_example["data"]) == 5
     loaded = mj.load_model("models:/diabetes/1")
     assert loaded.predict(X.head(3)).shape == (3,)
     [event] = mj.audit_log("diabetes", action="register")

@@ -30,20 +30,18 @@ from mlops_jupyter.registry.versions import ModelVersion, finite_or_none, load_v
 from mlops_jupyter.store import Store, get_store
 from mlops_jupyter.tracking.autolog import model_class_name
 from mlops_jupyter.tracking.model_log import (
+    INPUT_EXAMPLE_ARTIFACT,
     MODEL_ARTIFACT,
     TAG_MODEL_ARTIFACT,
     TAG_MODEL_CLASS,
     TAG_MODEL_INPUT_DATASET,
+    example_json,
 )
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
     from mlops_jupyter.tracking.query import RunView
 
-EXAMPLE_ROWS = 5
-# a run may carry its model's input example as this artifact ({"columns", "data"} JSON, the form
-# example_json writes); registering from the run then keeps it with the version
-INPUT_EXAMPLE_ARTIFACT = "model/input_example.json"
 _MODEL_SUFFIXES = (".skops", ".pkl", ".pickle", ".joblib")
 
 
@@ -197,25 +195,6 @@ def _signature(
     if example is not None:
         return Signature.from_data(example)
     return _signature_from_lineage(model, datasets)
-
-
-def example_json(example: Any) -> str | None:
-    """The first rows of an input example as JSON: ``{"columns", "data", "dtypes"}``."""
-    if example is None:
-        return None
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(example, Mapping):
-        example = pd.DataFrame(example)
-    if isinstance(example, pd.DataFrame):
-        head = example.head(EXAMPLE_ROWS)
-        data = json.loads(head.to_json(orient="split", index=False, date_format="iso"))
-        data["columns"] = [str(c) for c in data["columns"]]
-        data["dtypes"] = {str(k): str(v) for k, v in head.dtypes.items()}
-        return json.dumps(data)
-    array = np.asarray(example)[:EXAMPLE_ROWS]
-    return json.dumps({"data": array.tolist(), "dtype": str(array.dtype)})
 
 
 def _logged_example(store: Store, run: RunView) -> str | None:

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.tracking.model_log import example_json
+
 if TYPE_CHECKING:
     from mlops_jupyter.tracking.capture import Capture
     from mlops_jupyter.tracking.datasets import DatasetRef
@@ -51,6 +53,7 @@ class FitRecord:
     calls: int = 0
     X: DatasetRef | None = None
     y: DatasetRef | None = None
+    input_example: str | None = None  # JSON of X's first rows, kept with the logged model
 
     @property
     def input_dataset_id(self) -> str | None:
@@ -125,7 +128,11 @@ def _fit_reporter(method: str) -> Callable[..., None]:
         record.seconds += seconds
         record.calls += 1
         if method != "partial_fit" or record.calls == 1:  # a stream of batches: the first one
-            record.X = capture.dataset_for(_positional(args, kwargs, 1, "X"), "X")
+            features = _positional(args, kwargs, 1, "X")
+            record.X = capture.dataset_for(features, "X")
+            record.input_example = None
+            with contextlib.suppress(Exception):  # sparse or odd inputs: no example, same fit
+                record.input_example = example_json(features) if features is not None else None
             record.y = capture.dataset_for(_positional(args, kwargs, 2, "y", "Y"), "y")
             for ref, name in ((record.X, "X"), (record.y, "y")):
                 if ref is not None:

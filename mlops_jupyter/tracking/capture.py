@@ -175,21 +175,21 @@ class Capture:
             obj = np.asarray(obj)
         return object_dataset(obj, self.variable_name(obj) or fallback_name, self.max_bytes)
 
-    def candidate_model(self) -> tuple[Any, str | None]:
-        """The model the cell produced (the last fitted estimator) and its training data's id."""
+    def candidate_model(self) -> Any:
+        """The model the cell produced: the last fitted estimator (a search's best estimator)."""
         if not self.fits:
-            return None, None
+            return None
         from mlops_jupyter.tracking.autolog import deployable_model
 
-        record = list(self.fits.values())[-1]
-        return deployable_model(record.estimator), record.input_dataset_id
+        return deployable_model(list(self.fits.values())[-1].estimator)
 
-    def input_dataset_of(self, model: Any) -> str | None:
+    def fit_of(self, model: Any) -> FitRecord | None:
+        """The fit record of ``model`` (or of the search whose best estimator it is)."""
         from mlops_jupyter.tracking.autolog import deployable_model
 
         for record in self.fits.values():
             if model is record.estimator or model is deployable_model(record.estimator):
-                return record.input_dataset_id
+                return record
         return None
 
 

@@ -395,20 +395,21 @@ class CellRun:
     def _log_model(self) -> None:
         from mlops_jupyter.tracking.model_log import log_model
 
-        model, input_dataset_id = None, None
-        if self.capture is not None:
-            model, input_dataset_id = self.capture.candidate_model()
+        model = self.capture.candidate_model() if self.capture is not None else None
         if self.options.model:
-            chosen = self.namespace.get(self.options.model, _MISSING)
-            if chosen is _MISSING:
+            model = self.namespace.get(self.options.model, _MISSING)
+            if model is _MISSING:
                 raise LookupError(
                     f"--model {self.options.model}: no variable named {self.options.model!r}"
                 )
-            if chosen is not model:
-                input_dataset_id = self.capture.input_dataset_of(chosen) if self.capture else None
-            model = chosen
         if model is not None:
-            log_model(self.run, model, input_dataset_id=input_dataset_id)
+            fit = self.capture.fit_of(model) if self.capture is not None else None
+            log_model(
+                self.run,
+                model,
+                input_dataset_id=fit.input_dataset_id if fit else None,
+                input_example=fit.input_example if fit else None,
+            )
         elif self.options.register:
             raise LookupError(
                 f"--register {self.options.register}: the cell fitted no model; name one with --model VAR"

@@ -5,11 +5,15 @@ that logs one. The registry reads exactly these names to find "the run's logged 
 - tag ``mlops.model_class``: its public class path, e.g. ``sklearn.ensemble.RandomForestClassifier``;
 - tag ``mlops.model_artifact``: the artifact name above;
 - tag ``mlops.model_input_dataset``: the dataset id of the X it was fitted on (for the signature
-  and lineage), when known.
+  and lineage), when known;
+- artifact ``model/input_example.json``: the first rows of that X (``{"columns", "data", "dtypes"}``
+  as :func:`example_json` writes), when known; registering from the run keeps it with the version.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,10 +24,16 @@ TAG_MODEL_CLASS = "mlops.model_class"
 TAG_MODEL_ARTIFACT = "mlops.model_artifact"
 TAG_MODEL_INPUT_DATASET = "mlops.model_input_dataset"
 TAG_ESTIMATORS = "mlops.autolog.estimators"  # every estimator class autolog saw fitted in the run
+INPUT_EXAMPLE_ARTIFACT = "model/input_example.json"
+EXAMPLE_ROWS = 5
 
 
-def log_model(run: Run, model: Any, *, input_dataset_id: str | None = None) -> str:
-    """Save ``model`` with skops as the run's model artifact and tag it; returns the artifact name."""
+def log_model(
+    run: Run, model: Any, *, input_dataset_id: str | None = None, input_example: str | None = None
+) -> str:
+    """Save ``model`` with skops as the run's model artifact and tag it; returns the artifact name.
+
+    ``input_example`` is JSON from :func:`example_json`."""
     from mlops_jupyter.tracking.autolog import model_class_name
 
     name = run.log_artifact(model, MODEL_ARTIFACT)
@@ -31,4 +41,25 @@ def log_model(run: Run, model: Any, *, input_dataset_id: str | None = None) -> s
     run.set_tag(TAG_MODEL_ARTIFACT, name)
     if input_dataset_id:
         run.set_tag(TAG_MODEL_INPUT_DATASET, input_dataset_id)
+    if input_example:
+        run.log_artifact(input_example.encode(), INPUT_EXAMPLE_ARTIFACT)
     return name
+
+
+def example_json(example: Any) -> str | None:
+    """The first rows of an input example as JSON: ``{"columns", "data", "dtypes"}``."""
+    if example is None:
+        return None
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(example, Mapping):
+        example = pd.DataFrame(example)
+    if isinstance(example, pd.DataFrame):
+        head = example.head(EXAMPLE_ROWS)
+        data = json.loads(head.to_json(orient="split", index=False, date_format="iso"))
+        data["columns"] = [str(c) for c in data["columns"]]
+        data["dtypes"] = {str(k): str(v) for k, v in head.dtypes.items()}
+        return json.dumps(data)
+    array = np.asarray(example)[:EXAMPLE_ROWS]
+    return json.dumps({"data": array.tolist(), "dtype": str(array.dtype)})
