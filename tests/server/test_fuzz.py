@@ -90,6 +90,7 @@ def test_no_server_errors_and_answers_match_the_document(
             capture_output=True,
             text=True,
             timeout=300,
+            cwd=tmp_path,  # schemathesis keeps its example database in the working directory
         )
     finally:
         stop_lab_server(server)
