@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -159,3 +161,14 @@ def test_a_failing_cell_fails_the_run_and_names_the_cell(mj_store, tmp_path: Pat
     assert [c["status"] for c in cells] == ["completed", "completed", "failed", "pending"]
     stored = nbformat.reads(run.artifact_bytes(OUTPUT_ARTIFACT).decode(), as_version=4)
     assert stored.metadata.papermill.exception is True
+
+
+def test_the_engine_module_can_be_imported_before_papermill() -> None:
+    # papermill imports its engines' entry points while it is itself being imported
+    code = (
+        "import mlops_jupyter.batch.engine as engine\n"
+        "from papermill.engines import papermill_engines\n"
+        "assert papermill_engines.get_engine('mlops') is engine.MlopsEngine\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

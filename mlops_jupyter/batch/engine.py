@@ -13,6 +13,7 @@ This module is imported by papermill at start-up (entry point ``papermill.engine
 cheap and importable; the tracking layer is imported when a notebook actually runs.
 """
 
+# ruff: noqa: E402 - the module __getattr__ below must exist before papermill is imported
 from __future__ import annotations
 
 import ast
@@ -21,10 +22,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+
+def __getattr__(name: str) -> Any:
+    """Importing papermill imports its engines' entry points, this module among them. When this
+    module is imported first, papermill asks for ``MlopsEngine`` before the class below exists:
+    it gets a placeholder, replaced by the real engine at the end of this module."""
+    if name == "MlopsEngine":
+        return None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine
+from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
@@ -138,9 +149,7 @@ class NotebookExecution:
             raise
         finally:
             self.watchdog.guard(None)
-            if client.kc is not None:
-                client.kc.stop_channels()
-            self.pool.release(kernel, reusable=healthy and self.watchdog.reason is None)
+            self.pool.release(kernel, client.kc, reusable=healthy and self.watchdog.reason is None)
         return nb_man.nb
 
     def _begin_point(self, client: MlopsNotebookClient, kernel: PooledKernel) -> bool:
@@ -185,6 +194,9 @@ class NotebookExecution:
             kernel = self.pool.acquire()
             self.watchdog.guard(kernel)
             client = MlopsNotebookClient(nb_man, km=kernel.manager, **client_kwargs)
+            if kernel.client is not None:  # a warm kernel, still connected
+                client.kc, kernel.client = kernel.client, None
+                return client, kernel
             try:
                 client.start_new_kernel_client()
             except Exception as error:
@@ -324,3 +336,7 @@ class MlopsEngine(NBClientEngine):
                 "MlopsEngine.execute_managed_notebook is called by MlopsEngine.execute_notebook"
             )
         return mlops_execution.execute(nb_man, client_kwargs)
+
+
+# registered by papermill through the entry point too; this covers the placeholder case above
+papermill_engines.register("mlops", MlopsEngine)
