@@ -43,7 +43,7 @@ PARAMETER_FILE_OPTION = click.option(
 )
 COMMON_OPTIONS = [
     click.option("--experiment", "-e", help="Record in this experiment."),
-    click.option("--name", help="The run name (default: the notebook's)."),
+    click.option("--name", help="The run's name (default: from the notebook's name)."),
     click.option(
         "--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds a notebook may run."
     ),
@@ -287,7 +287,7 @@ def sweep_command(
     \b
     Examples:
       mlops-jupyter sweep train.ipynb --grid model=ridge,lasso --grid alpha=0.1,1,10 --sort-by rmse
-      mlops-jupyter sweep train.ipynb --random alpha=loguniform(1e-3,10) --n 20 --warm-kernels
+      mlops-jupyter sweep train.ipynb --random 'alpha=loguniform(1e-3,10)' --n 20 --warm-kernels
       mlops-jupyter sweep train.ipynb --grid seed=0,1,2,3 --dask local --workers 4
     """
     from mlops_jupyter.batch.parameters import ParameterError, notebook_params
