@@ -172,3 +172,14 @@ def test_the_engine_module_can_be_imported_before_papermill() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_run_cli_exits_1_when_the_notebook_fails(mj_store, tmp_path: Path) -> None:
+    notebook = write_notebook(tmp_path / "small.ipynb", SMALL_PARAMETERS, SMALL_BODY)
+    out = tmp_path / "executed.ipynb"
+    failed = run_cli("run", str(notebook), "-p", "x", "3", "--output", str(out))
+    assert failed.returncode == 1
+    assert "ValueError: x must not be 3" in failed.stdout and "failed" in failed.stdout
+    assert nbformat.read(str(out), as_version=4).metadata.papermill.exception is True
+    [run] = mj.runs().to_dict(orient="records")
+    assert run["status"] == "failed" and run["params.x"] == 3

@@ -22,19 +22,32 @@ READ_CSV = (
 )
 
 
-def _recorded_run(tmp_path: Path) -> tuple[str, Path]:
+def _data_and_notebook(tmp_path: Path) -> tuple[Path, Path]:
     data = tmp_path / "data.csv"
     data.write_text("v\n" + "\n".join(str(i * 0.5) for i in range(40)) + "\n")
     notebook = write_notebook(
         tmp_path / "mean.ipynb", "data_path = 'missing.csv'  # the CSV to read", READ_CSV
     )
+    return data, notebook
+
+
+def _recorded_run(tmp_path: Path) -> tuple[str, Path]:
+    data, notebook = _data_and_notebook(tmp_path)
     result = run_notebook(notebook, {"data_path": str(data)})
     assert result.status == "finished", result.error
     return str(result.run_id), data
 
 
 def test_an_unchanged_run_reproduces_and_a_changed_row_does_not(mj_store, tmp_path: Path) -> None:
-    run_id, data = _recorded_run(tmp_path)
+    data, notebook = _data_and_notebook(tmp_path)
+    (tmp_path / "params.yaml").write_text(f"data_path: {data}\n")
+    recorded = run_cli(
+        "run", str(notebook), "-f", str(tmp_path / "params.yaml"), "--strict", "--format", "json"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    [row] = json.loads(recorded.stdout)
+    run_id = row["run_id"]
+    assert row["status"] == "finished" and row["metrics.rows"] == 40.0
 
     same = run_cli("reproduce", run_id)
     assert same.returncode == 0, same.stdout + same.stderr
