@@ -224,7 +224,9 @@ def test_a_failure_while_finishing_warns_and_still_ends_the_run(shell, monkeypat
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(Capture, "write", broken)
-    with pytest.warns(TrackingWarning, match="could not write lineage and autolog for run .*: disk full"):
+    with pytest.warns(
+        TrackingWarning, match="could not write lineage and autolog for run .*: disk full"
+    ):
         result = run(shell, "%%track -m v\nv = 1\n")
     assert result.success
     view = only_cell_run()
