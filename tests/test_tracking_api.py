@@ -256,3 +256,19 @@ def test_import_is_lazy() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_session_run_follows_the_attached_run_id(mj_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A warm kernel reused for the next sweep point logs into the new point's run."""
+    first, second = mj.start_run("point-1"), mj.start_run("point-2")
+    context._thread.stack.clear()  # as in a kernel: the runs belong to the engine process
+    monkeypatch.setenv(context.RUN_ID_ENV, first.run_id)
+    mj.log_metric("rmse", 1.0)
+    assert mj.active_run().run_id == first.run_id  # type: ignore[union-attr]
+    monkeypatch.setenv(context.RUN_ID_ENV, second.run_id)
+    mj.log_metric("rmse", 2.0)
+    assert mj.active_run().run_id == second.run_id  # type: ignore[union-attr]
+    for run in (first, second):
+        context._attached[run.run_id].flush()
+    assert mj.get_run(first.run_id).metrics == {"rmse": 1.0}
+    assert mj.get_run(second.run_id).metrics == {"rmse": 2.0}

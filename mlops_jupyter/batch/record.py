@@ -13,8 +13,6 @@ import hashlib
 import json
 import os
 from dataclasses import replace
-from functools import cache, lru_cache
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -149,40 +147,12 @@ def record_outcome(run: Run, nb: NotebookNode) -> None:
 
 
 # -- environment ------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _module_distributions() -> dict[str, list[str]]:
-    return dict(metadata.packages_distributions())
-
-
-@cache
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def packages_of(modules: list[str]) -> dict[str, str]:
-    """Installed distributions (name -> version) providing the given top-level modules.
-
-    The kernel reports which modules it imported; this process maps them (the kernel runs in
-    the same installation), so the kernel never pays for scanning every distribution.
-    """
-    packages = {}
-    for module in modules:
-        for distribution in _module_distributions().get(module, ()):
-            version = _version(distribution)
-            if version:
-                packages[distribution] = version
-    return packages
-
-
 def record_environment(run: Run, modules: list[str], cwd: str | None) -> None:
     """Point the run at the kernel's environment: this host's Python and git state, with the
     packages the notebook imported (the run was created with the engine process's)."""
-    from mlops_jupyter.tracking.environment import capture_environment
+    from mlops_jupyter.tracking.environment import capture_environment, packages_for_modules
 
-    environment = replace(capture_environment(cwd), packages=packages_of(modules))
+    environment = replace(capture_environment(cwd), packages=packages_for_modules(modules))
     environment_id = run.store.runs.ensure_environment(
         environment.environment_id, environment.as_row
     )

@@ -58,7 +58,9 @@ def default_experiment() -> str:
 def active_run() -> Run | None:
     """The innermost run of this thread, else the session run if one exists."""
     stack = _thread.stack
-    return stack[-1] if stack else _session_run
+    if stack:
+        return stack[-1]
+    return session_run() if _session_is_stale() else _session_run
 
 
 def current_run() -> Run:
@@ -66,7 +68,15 @@ def current_run() -> Run:
     stack = _thread.stack
     if stack:
         return stack[-1]
-    return _session_run or session_run()
+    if _session_run is None or _session_is_stale():
+        return session_run()
+    return _session_run
+
+
+def _session_is_stale() -> bool:
+    """The kernel was pointed at another run (a warm kernel reused for the next sweep point)."""
+    attached_id = os.environ.get(RUN_ID_ENV)
+    return bool(attached_id) and (_session_run is None or _session_run.run_id != attached_id)
 
 
 def attach_run(run_id: str, store: Store | None = None) -> Run:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
@@ -62,25 +62,38 @@ def _distribution_version(name: str) -> str | None:
     return _distribution_versions[name]
 
 
-def imported_packages() -> dict[str, str]:
-    """Versions of the installed distributions whose top-level modules are imported now."""
-    global _module_distributions, _packages_cache
+def _distributions_by_module() -> Mapping[str, list[str]]:
+    global _module_distributions
+    if _module_distributions is None:
+        _module_distributions = metadata.packages_distributions()
+    return _module_distributions
+
+
+def packages_for_modules(modules: Iterable[str]) -> dict[str, str]:
+    """Installed distributions (name -> version) providing the given top-level modules.
+
+    Also used for another process's imports (a kernel reports module names; the mapping,
+    which scans every installed distribution once, is done here).
+    """
     with _lock:
-        module_count = len(sys.modules)
-        if _packages_cache[0] == module_count:
-            return _packages_cache[1]
-        if _module_distributions is None:
-            _module_distributions = metadata.packages_distributions()
-        distributions = _module_distributions
-        top_level = {name.partition(".")[0] for name in list(sys.modules)}
+        distributions = _distributions_by_module()
         packages: dict[str, str] = {}
-        for module in top_level:
+        for module in modules:
             for distribution in distributions.get(module, ()):
                 version = _distribution_version(distribution)
                 if version:
                     packages[distribution] = version
-        _packages_cache = (module_count, packages)
         return packages
+
+
+def imported_packages() -> dict[str, str]:
+    """Versions of the installed distributions whose top-level modules are imported now."""
+    global _packages_cache
+    module_count = len(sys.modules)
+    if _packages_cache[0] != module_count:
+        packages = packages_for_modules({name.partition(".")[0] for name in list(sys.modules)})
+        _packages_cache = (module_count, packages)
+    return _packages_cache[1]
 
 
 def _git(args: list[str], cwd: str) -> str | None:
