@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
@@ -56,11 +57,11 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 
 def emit(
-    records: list[dict[str, Any]], output_format: str, columns: list[str] | None = None
+    records: Sequence[Mapping[Any, Any]], output_format: str, columns: list[str] | None = None
 ) -> None:
     """Print records as a table, CSV or a JSON list of objects."""
     if output_format == "json":
-        click.echo(json.dumps(records, indent=2, default=str, allow_nan=True))
+        click.echo(json.dumps(list(records), indent=2, default=str, allow_nan=True))
         return
     import pandas as pd
 

@@ -56,10 +56,11 @@ def runs_ls(
     frame = runs(
         experiment=experiment, filter=filter_, order_by=order_by, limit=limit, offset=offset
     )
-    records = []
-    for record in frame.to_dict(orient="records"):
+    records: list[dict[str, Any]] = []
+    for row in frame.to_dict(orient="records"):
         clean = {}
-        for key, value in record.items():
+        for column, value in row.items():
+            key = str(column)
             if hasattr(value, "isoformat"):
                 value = None if str(value) == "NaT" else value.isoformat()
             elif isinstance(value, float) and math.isnan(value) and not key.startswith("metrics."):

@@ -416,6 +416,7 @@ class CellRun:
             )
 
     def _register(self) -> None:
-        import mlops_jupyter
+        from mlops_jupyter.registry.api import register_model
 
-        self.registered = mlops_jupyter.register_model(self.run.run_id, self.options.register)
+        assert self.options.register is not None  # only called when --register was given
+        self.registered = register_model(self.run.run_id, self.options.register)

@@ -93,7 +93,7 @@ def stepped_charts(views: list[RunView], labels: list[str]) -> str:
     histories = {label: view.metric_history() for label, view in zip(labels, views, strict=True)}
     keys = sorted(
         {
-            key
+            str(key)
             for frame in histories.values()
             for key, count in frame["key"].value_counts().items()
             if count > 1
