@@ -128,13 +128,11 @@ export class MlopsModel implements IDisposable {
   }
 
   /**
-   * Check the server's version, load the first page, then start polling.
+   * Check the server's version, then start polling (which loads what is on
+   * screen once the panel shows).
    */
   async start(): Promise<void> {
     await this.checkServer();
-    if (this.isUsable) {
-      this.ensureRows(0, this.pageSize);
-    }
     void this.poll.start();
   }
 
@@ -267,7 +265,8 @@ export class MlopsModel implements IDisposable {
    */
   ensureRows(start: number, end: number): void {
     this._visible = [start, end];
-    if (this.missingNotebook) {
+    // a hidden panel asks nothing: showing it refreshes what is on screen
+    if (this.missingNotebook || !this._isVisible()) {
       return;
     }
     for (const page of this._pagesOf(start, end)) {
