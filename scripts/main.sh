@@ -6,8 +6,8 @@
 # Every example_notebooks/*.ipynb runs in name order through papermill (with the `mlops`
 # engine when it is installed, so each becomes a recorded notebook run) into
 # example_notebooks/output/, on the embedded store: $MLOPS_JUPYTER_STORE, default .mlops/ at
-# the repository root. Then `jupyter lab` starts with the remaining arguments; --no-lab stops
-# after the notebooks.
+# the repository root. Then a small sweep of 02_parameterised_sweep.ipynb runs, and
+# `jupyter lab` starts with the remaining arguments; --no-lab stops before JupyterLab.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,6 +51,13 @@ else
     fi
     printf '      done in %ss\n' "$((SECONDS - t))"
   done
+fi
+
+SWEEP_NB=example_notebooks/02_parameterised_sweep.ipynb
+if [[ -f "$SWEEP_NB" ]]; then
+  printf '==> A small sweep of %s (4 points, 2 warm kernels)\n' "$SWEEP_NB"
+  mlops-jupyter sweep "$SWEEP_NB" --grid model=ridge,random_forest --grid alpha=0.1,1 \
+    --workers 2 --warm-kernels --sort-by rmse --output-dir example_notebooks/output/sweep
 fi
 
 if ((START_LAB == 0)); then

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+# pytest-jupyter's fixtures (and its autouse event-loop and ServerApp clean-up fixtures) for
+# this directory only: pytest no longer accepts `pytest_plugins` in a nested conftest, and as a
+# global plugin the autouse fixtures would wrap every test of the suite.
+from pytest_jupyter.jupyter_server import *  # noqa: F403
 from traitlets.config import Config
 
 from tests.server.contract import strict_json, validate_response
-
-pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 API = ("mlops", "api", "v1")
 
