@@ -18,7 +18,7 @@ import {
   ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
-import { AccordionPanel, SplitPanel, Widget } from '@lumino/widgets';
+import { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { CompareView } from './components/CompareView';
@@ -56,16 +56,23 @@ export function ServerStatusView(props: {
     case 'ok':
     case 'mismatch':
       body = (
-        <dl className="jp-mlops-ServerStatus-facts">
-          <dt>{trans.__('Server')}</dt>
-          <dd className="jp-mlops-ServerVersion">
+        <span
+          className="jp-mlops-ServerStatus-facts"
+          title={trans.__(
+            'Server extension %1, REST API %2, sidebar %3',
+            state.info.version,
+            state.info.api,
+            FRONTEND_VERSION
+          )}
+        >
+          <span className="jp-mlops-ServerVersion">
             {trans.__('mlops_jupyter %1', state.info.version)}
-          </dd>
-          <dt>{trans.__('API')}</dt>
-          <dd>{state.info.api}</dd>
-          <dt>{trans.__('Sidebar')}</dt>
-          <dd>{FRONTEND_VERSION}</dd>
-        </dl>
+          </span>
+          <span className="jp-mlops-Muted">
+            {' · '}
+            {trans.__('API %1', state.info.api)}
+          </span>
+        </span>
       );
       break;
     case 'error':
@@ -212,23 +219,14 @@ export class MlopsSidebar extends SidePanel implements IMlopsSidebar {
     for (const [name, label, rank, render] of sections) {
       this.addSection(new SectionWidget({ name, label, render }), { rank });
     }
-    const status = new SectionWidget({
-      name: 'server',
-      label: trans.__('Server'),
-      render: () => <ConnectionView model={model} trans={trans} />
-    });
+    // the connection is one compact line under the heading, always in view
+    const status = ReactWidget.create(
+      <ConnectionView model={model} trans={trans} />
+    );
     status.addClass('jp-mlops-ServerStatus');
-    this.addSection(status, { rank: 1000 });
-    // the runs table deserves most of the height, the server facts little;
-    // the height a folded section frees goes to the tables, not to the facts
-    (this.content as AccordionPanel).setRelativeSizes([5, 2.5, 3, 1.5, 1, 0.8]);
-    const stretch: Record<string, number> = { runs: 3, models: 2, server: 0 };
-    for (const widget of this.widgets) {
-      SplitPanel.setStretch(
-        widget,
-        stretch[widget.node.dataset.section ?? ''] ?? 1
-      );
-    }
+    this.header.addWidget(status);
+    // the runs table deserves most of the height
+    (this.content as AccordionPanel).setRelativeSizes([5, 2.5, 3, 1.5, 1]);
   }
 
   readonly model: MlopsModel;

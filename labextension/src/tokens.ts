@@ -15,7 +15,8 @@ export interface IMlopsSidebar {
   /**
    * Add a section (shown as a collapsible accordion item titled with
    * `widget.title.label`). Sections are ordered by ascending rank; the
-   * built-in server status section has rank 1000, so it stays last.
+   * built-in ones are Runs (100), Lineage (200), Models (300), Monitoring
+   * (400) and Batch runs (500).
    */
   addSection(widget: Widget, options?: { rank?: number }): void;
 
