@@ -139,7 +139,9 @@ class CellTracker:
         if parts is None:
             return
         try:
-            options = parse_options(parts[0])
+            # `{name}` / `$name` in the options expand from the user namespace, as IPython
+            # expands any magic's line (`%%track --register {model_name}`)
+            options = parse_options(self.shell.var_expand(parts[0]))
         except UsageError:
             return
         count = self.shell.execution_count - (1 if info.store_history else 0)

@@ -40,12 +40,18 @@ else
   if python -c 'from papermill.engines import papermill_engines as e; e.get_engine("mlops")' 2>/dev/null; then
     ENGINE_ARGS=(--engine mlops)
   fi
+  STAMP="$(date +%Y%m%d-%H%M%S)"
   for nb in "${notebooks[@]}"; do
     out="example_notebooks/output/$(basename "$nb")"
+    PARAMS=()
+    # the release story starts from a new model each time (its gates compare with the current
+    # holder), and a bundle is never overwritten: each main job gets its own
+    [[ "$(basename "$nb")" == 03_* ]] &&
+      PARAMS=(-p model_name "wine-$STAMP" -p bundle_dir "output/release-$STAMP")
     printf '    %s -> %s\n' "$nb" "$out"
     t=$SECONDS
     if ! papermill "$nb" "$out" --cwd example_notebooks -k python3 "${ENGINE_ARGS[@]}" \
-      --log-level WARNING; then
+      "${PARAMS[@]}" --log-level WARNING; then
       printf 'main.sh: FAILED: %s (see %s for the error cell)\n' "$nb" "$out" >&2
       exit 1
     fi

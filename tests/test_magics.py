@@ -184,6 +184,12 @@ def test_experiment_and_name_options(shell) -> None:  # type: ignore[no-untyped-
     assert list(frame.name) == ["trial"]
 
 
+def test_options_expand_variables_like_any_magic_line(shell) -> None:  # type: ignore[no-untyped-def]
+    run(shell, "study_name = 'expanded'\ntrial = 'seven'")
+    run(shell, "%%track -n trial-{trial} -e $study_name\nx = 1\n")
+    assert list(cell_runs(experiment="expanded").name) == ["trial-seven"]
+
+
 def test_default_name_is_the_first_line_of_code(shell) -> None:  # type: ignore[no-untyped-def]
     run(shell, "%%track\n\n# baseline: a constant model\nx = 1\n")
     assert only_cell_run().name == "baseline: a constant model"

@@ -41,9 +41,13 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
 # -- browser -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium, driven by Playwright (one browser per session)."""
+    """Debian's Chromium, driven by Playwright (one browser for the browser tests).
+
+    Package scope, not session: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, and the REST tests that follow need to own the thread's loop.
+    """
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
