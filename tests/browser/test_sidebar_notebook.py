@@ -56,6 +56,14 @@ def open_notebook(page: Any, server: LabServer, name: str) -> Any:
     return panel
 
 
+def point_errors(server: LabServer, sweep_id: str) -> list[str]:
+    """Why a sweep's points failed, from the REST API (for an assertion message)."""
+    detail = server.get_json(f"mlops/api/v1/sweeps/{sweep_id}")
+    failed = [child for child in detail["children"] if child["status"] != "finished"]
+    runs = [server.get_json(f"mlops/api/v1/runs/{child['run_id']}") for child in failed]
+    return [f"{run['status']}: {run['error']}" for run in runs]
+
+
 def run_palette_command(page: Any, label: str) -> None:
     page.keyboard.press("Control+Shift+C")
     search = page.locator(".lm-CommandPalette-input")
@@ -103,7 +111,10 @@ def test_runs_of_an_executed_notebook_and_the_track_toggle(
     detail = page.locator(".jp-mlops-RunDetail")
     detail.wait_for(state="visible")
     assert "GridSearchCV" in detail.locator("[data-section=code]").inner_text()
-    assert detail.locator("[data-section=lineage] .jp-mlops-Lineage-dataset").count() >= 1
+    # the graph loads after the detail: its data set node shows up once it has
+    detail.locator("[data-section=lineage] .jp-mlops-Lineage-dataset").first.wait_for(
+        state="attached"
+    )
     screenshot("grid-search-detail")
 
     # "Track this cell" from the cell toolbar: adds %%track, and removes it again
@@ -143,7 +154,10 @@ def test_run_a_notebook_as_batch_from_the_palette(
     assert names[:3] == ["model", "alpha", "n_estimators"], names
     assert form.locator("tr[data-parameter='alpha'] .jp-mlops-Type").inner_text() == "float"
     assert "'ridge'" in form.locator("tr[data-parameter='model'] .jp-mlops-Type").inner_text()
-    form.get_by_label("Values of alpha").fill("0.1, 10")
+    # two seeds: the example writes its CSV through a partial file named after the seed, so
+    # points sharing a seed race on a fresh folder (reported to the batch owner)
+    form.get_by_label("Values of seed").fill("0, 1")
+    form.get_by_label("Values of alpha").fill("10")
     form.get_by_label("Workers").fill("2")
     assert form.locator(".jp-mlops-BatchForm-summary").inner_text() == "2 runs on 2 workers"
     screenshot("batch-dialog")
@@ -157,7 +171,10 @@ def test_run_a_notebook_as_batch_from_the_palette(
         f"document.querySelector('{PANEL} .jp-mlops-Sweep .jp-mlops-Status')?.textContent !== 'running'",
         timeout=300_000,
     )
-    assert sweep.locator(".jp-mlops-Status").inner_text() == "finished"
+    sweep_id = sweep.get_attribute("data-sweep-id")
+    assert sweep.locator(".jp-mlops-Status").inner_text() == "finished", point_errors(
+        lab_server, sweep_id
+    )
     assert sweep.locator(".jp-mlops-Sweep-counts").inner_text().startswith("2 of 2 done")
     screenshot("sweep-finished")
     assert not [e for e in page_errors if "pageerror" in e], page_errors
