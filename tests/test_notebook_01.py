@@ -66,7 +66,8 @@ def test_notebook_01_records_the_study(
     assert runs["logistic-regression"].params["logisticregression__C"] == 0.5
     assert runs["random-forest"].params["n_estimators"] == 50
     for name in names[2:]:
-        assert [a["name"] for a in runs[name].artifacts] == ["model/model.skops"]
+        artifacts = [a["name"] for a in runs[name].artifacts]
+        assert artifacts == ["model/input_example.json", "model/model.skops"]
 
     search = runs["grid-search"]
     assert len(search.children) == 3
