@@ -106,7 +106,7 @@ class PageTotals:
     """
 
     def __init__(
-        self, reuse_s: float = 30.0, budget_s: float = 0.03, max_entries: int = 256
+        self, reuse_s: float = 30.0, budget_s: float = 0.01, max_entries: int = 256
     ) -> None:
         self.reuse_s = reuse_s
         self.budget_s = budget_s
@@ -147,7 +147,9 @@ class PageTotals:
 
     def within_budget(self, running: Future[int], started: float) -> int | None:
         try:
-            return running.result(timeout=max(0.0, started + self.budget_s - time.monotonic()))
+            remaining = started + self.budget_s - time.monotonic()
+            # a few ms at least: a small store's count, started first, is about done
+            return running.result(timeout=max(0.005, remaining))
         except FutureTimeout:
             return None
 
@@ -181,8 +183,11 @@ def list_runs(
     rows = rows[:limit]
     if running is not None:
         counted = page_totals.within_budget(running, started)
+        # a count still running means the recent total (if any) may be stale
+        exact = counted is not None
         total = counted if counted is not None else total
-    exact = total is not None
+    else:
+        exact = total is not None
     if total is None:
         total = offset + len(rows) + (limit if has_more else 0)
     return {
