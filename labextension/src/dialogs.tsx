@@ -8,6 +8,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { formatValue } from './components/format';
+import { trans } from './i18n';
 import { MlopsModel } from './model';
 import { IGateReport } from './types';
 
@@ -23,8 +24,8 @@ export async function registerModelDialog(
   let run = runId;
   if (!run) {
     const answer = await InputDialog.getText({
-      title: 'Register a model from a run',
-      label: 'Run id (or a unique prefix)',
+      title: trans.__('Register a model from a run'),
+      label: trans.__('Run id (or a unique prefix)'),
       placeholder: '0193a1f2…'
     });
     if (!answer.button.accept || !answer.value?.trim()) {
@@ -34,12 +35,12 @@ export async function registerModelDialog(
   }
   const names = (model.models ?? []).map(m => m.name);
   const answer = await InputDialog.getText({
-    title: `Register the model of run ${run.slice(-8)}`,
+    title: trans.__('Register the model of run %1', run.slice(-8)),
     label: names.length
-      ? `Model name (existing: ${names.join(', ')})`
-      : 'Model name',
+      ? trans.__('Model name (existing: %1)', names.join(', '))
+      : trans.__('Model name'),
     placeholder: 'churn-classifier',
-    okLabel: 'Register'
+    okLabel: trans.__('Register')
   });
   const name = answer.value?.trim();
   if (!answer.button.accept || !name) {
@@ -59,10 +60,16 @@ export async function reviewDialog(
 ): Promise<boolean> {
   const approving = decision === 'approve';
   const answer = await InputDialog.getText({
-    title: `${approving ? 'Approve' : 'Reject'} ${name} v${version}`,
-    label: approving ? 'Comment (optional)' : 'Why? (required)',
-    placeholder: approving ? 'Reviewed metrics and card' : 'What must change',
-    okLabel: approving ? 'Approve' : 'Reject'
+    title: approving
+      ? trans.__('Approve %1 v%2', name, version)
+      : trans.__('Reject %1 v%2', name, version),
+    label: approving
+      ? trans.__('Comment (optional)')
+      : trans.__('Why? (required)'),
+    placeholder: approving
+      ? trans.__('Reviewed metrics and card')
+      : trans.__('What must change'),
+    okLabel: approving ? trans.__('Approve') : trans.__('Reject')
   });
   if (!answer.button.accept) {
     return false;
@@ -73,8 +80,10 @@ export async function reviewDialog(
   }
   if (!comment) {
     await showDialog({
-      title: 'A rejection needs a comment',
-      body: 'Say what must change, so the author knows what to do next.',
+      title: trans.__('A rejection needs a comment'),
+      body: trans.__(
+        'Say what must change, so the author knows what to do next.'
+      ),
       buttons: [Dialog.okButton()]
     });
     return false;
@@ -87,23 +96,40 @@ export async function reviewDialog(
  */
 export function GateReportView(props: { report: IGateReport }): JSX.Element {
   const { report } = props;
-  const approval = `${report.approvals} of ${report.required_approvals} approval${report.required_approvals === 1 ? '' : 's'}`;
+  const approval = trans._n(
+    '%2 of %1 approval',
+    '%2 of %1 approvals',
+    report.required_approvals,
+    report.approvals
+  );
+  const move =
+    report.current_version === null
+      ? trans.__(
+          'Move @%1 of %2 to v%3',
+          report.alias,
+          report.name,
+          report.version
+        )
+      : trans.__(
+          'Move @%1 of %2 from v%3 to v%4',
+          report.alias,
+          report.name,
+          report.current_version,
+          report.version
+        );
   return (
     <div className="jp-mlops-GateReport" data-passed={report.allowed}>
-      <p>
-        Move <b>@{report.alias}</b> of <b>{report.name}</b>
-        {report.current_version !== null
-          ? ` from v${report.current_version}`
-          : ''}{' '}
-        to <b>v{report.version}</b>
-        {report.protected ? ' (a protected alias)' : ''}.
+      <p className="jp-mlops-GateReport-move">
+        {report.protected
+          ? trans.__('%1 (a protected alias).', move)
+          : trans.__('%1.', move)}
       </p>
       <ul className="jp-mlops-Gates">
         <li className={report.approved ? 'jp-mod-passed' : 'jp-mod-failed'}>
           <span className="jp-mlops-Gate-mark">
             {report.approved ? '✓' : '✗'}
           </span>
-          approval: {report.status} ({approval})
+          {trans.__('approval: %1 (%2)', report.status, approval)}
         </li>
         {report.results.map(result => (
           <li
@@ -116,10 +142,14 @@ export function GateReportView(props: { report: IGateReport }): JSX.Element {
             <code>{result.gate}</code>
             <span className="jp-mlops-Muted">
               {' '}
-              {result.metric} = {formatValue(result.value)}
-              {result.bound !== null
-                ? `, bound ${formatValue(result.bound)}`
-                : ''}
+              {result.bound === null
+                ? trans.__('%1 = %2', result.metric, formatValue(result.value))
+                : trans.__(
+                    '%1 = %2, bound %3',
+                    result.metric,
+                    formatValue(result.value),
+                    formatValue(result.bound)
+                  )}
             </span>
             {result.detail && (
               <div className="jp-mlops-Muted">{result.detail}</div>
@@ -128,7 +158,7 @@ export function GateReportView(props: { report: IGateReport }): JSX.Element {
         ))}
         {report.results.length === 0 && (
           <li className="jp-mlops-Muted">
-            No metric gates in this model&apos;s policy.
+            {trans.__("No metric gates in this model's policy.")}
           </li>
         )}
       </ul>
@@ -143,8 +173,8 @@ export function GateReportView(props: { report: IGateReport }): JSX.Element {
         className={`jp-mlops-Gate-verdict ${report.allowed ? 'jp-mod-passed' : 'jp-mod-failed'}`}
       >
         {report.allowed
-          ? 'All checks pass: the promotion is allowed.'
-          : 'The promotion is not allowed until every check passes.'}
+          ? trans.__('All checks pass: the promotion is allowed.')
+          : trans.__('The promotion is not allowed until every check passes.')}
       </p>
     </div>
   );
@@ -161,12 +191,12 @@ export async function promoteDialog(
 ): Promise<boolean> {
   const choices = [DEFAULT_ALIAS, ...aliases.filter(a => a !== DEFAULT_ALIAS)];
   const picked = await InputDialog.getItem({
-    title: `Promote ${name} v${version}`,
-    label: 'Alias',
+    title: trans.__('Promote %1 v%2', name, version),
+    label: trans.__('Alias'),
     items: choices,
     current: DEFAULT_ALIAS,
     editable: true,
-    okLabel: 'Check gates'
+    okLabel: trans.__('Check gates')
   });
   const alias = picked.value?.trim();
   if (!picked.button.accept || !alias) {
@@ -179,11 +209,14 @@ export async function promoteDialog(
     return false; // the model has notified
   }
   const result = await showDialog({
-    title: `Promote ${name} v${version} to @${alias}?`,
+    title: trans.__('Promote %1 v%2 to @%3?', name, version, alias),
     body: ReactWidget.create(<GateReportView report={report} />),
     buttons: report.allowed
-      ? [Dialog.cancelButton(), Dialog.warnButton({ label: 'Promote' })]
-      : [Dialog.cancelButton({ label: 'Close' })]
+      ? [
+          Dialog.cancelButton(),
+          Dialog.warnButton({ label: trans.__('Promote') })
+        ]
+      : [Dialog.cancelButton({ label: trans.__('Close') })]
   });
   if (!report.allowed || !result.button.accept) {
     return false;
@@ -203,8 +236,8 @@ export async function rollbackDialog(
   let alias = aliases[0];
   if (aliases.length > 1) {
     const picked = await InputDialog.getItem({
-      title: `Roll back an alias of ${name} v${version}`,
-      label: 'Alias',
+      title: trans.__('Roll back an alias of %1 v%2', name, version),
+      label: trans.__('Alias'),
       items: aliases,
       current: aliases.includes(DEFAULT_ALIAS) ? DEFAULT_ALIAS : aliases[0]
     });
@@ -214,9 +247,16 @@ export async function rollbackDialog(
     alias = picked.value;
   }
   const result = await showDialog({
-    title: `Roll back ${name}@${alias}?`,
-    body: `@${alias} moves from v${version} back to the version it pointed to before. The move is recorded in the audit log.`,
-    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Roll back' })]
+    title: trans.__('Roll back %1@%2?', name, alias),
+    body: trans.__(
+      '@%1 moves from v%2 back to the version it pointed to before. The move is recorded in the audit log.',
+      alias,
+      version
+    ),
+    buttons: [
+      Dialog.cancelButton(),
+      Dialog.warnButton({ label: trans.__('Roll back') })
+    ]
   });
   if (!result.button.accept) {
     return false;
@@ -230,9 +270,14 @@ export async function archiveDialog(
   version: number
 ): Promise<boolean> {
   const result = await showDialog({
-    title: `Archive ${name} v${version}?`,
-    body: 'An archived version keeps its record and lineage but can no longer be promoted.',
-    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Archive' })]
+    title: trans.__('Archive %1 v%2?', name, version),
+    body: trans.__(
+      'An archived version keeps its record and lineage but can no longer be promoted.'
+    ),
+    buttons: [
+      Dialog.cancelButton(),
+      Dialog.warnButton({ label: trans.__('Archive') })
+    ]
   });
   if (!result.button.accept) {
     return false;

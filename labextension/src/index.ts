@@ -19,29 +19,21 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { MlopsClient } from './client';
-import { batchDialog } from './commands/batch';
 import {
   isTracked,
   LOAD_EXTENSION,
   loadsExtension,
   toggleTrack
 } from './commands/track';
-import {
-  archiveDialog,
-  promoteDialog,
-  registerModelDialog,
-  reviewDialog,
-  rollbackDialog
-} from './dialogs';
 import { trackIcon, runIcon } from './icons';
 import { MlopsModel } from './model';
 import {
   createCompareWidget,
   createRunWidget,
   ISidebarActions,
-  MlopsSidebar,
-  TRANSLATION_DOMAIN
+  MlopsSidebar
 } from './panel';
+import { setTranslator, trans } from './i18n';
 import { IMlopsSidebar, SIDEBAR_ID } from './tokens';
 
 export * from './api';
@@ -94,9 +86,10 @@ function addNotebookCommands(
   };
 
   app.commands.addCommand(CommandIDs.toggleTrack, {
-    label: 'Track this cell',
-    caption:
-      'Toggle %%track on the first line: each run of the cell is recorded (code, params, metrics, data, model)',
+    label: trans.__('Track this cell'),
+    caption: trans.__(
+      'Toggle %%track on the first line: each run of the cell is recorded (code, params, metrics, data, model)'
+    ),
     icon: trackIcon,
     describedBy: NO_ARGS,
     isEnabled: () => activeCodeCell() !== null,
@@ -117,12 +110,14 @@ function addNotebookCommands(
       const sources = cells.map(c => c.getSource());
       if (isTracked(shared.getSource()) && !loadsExtension(sources)) {
         Notification.info(
-          '%%track needs the mlops_jupyter IPython extension in this notebook.',
+          trans.__(
+            '%%track needs the mlops_jupyter IPython extension in this notebook.'
+          ),
           {
             autoClose: 10000,
             actions: [
               {
-                label: `Add ${LOAD_EXTENSION}`,
+                label: trans.__('Add %1', LOAD_EXTENSION),
                 callback: () => {
                   notebook.content.model?.sharedModel.insertCell(0, {
                     cell_type: 'code',
@@ -138,9 +133,10 @@ function addNotebookCommands(
   });
 
   app.commands.addCommand(CommandIDs.runBatch, {
-    label: 'Run notebook as batch…',
-    caption:
-      "Run the notebook with papermill over a grid of its parameters' values",
+    label: trans.__('Run notebook as batch…'),
+    caption: trans.__(
+      "Run the notebook with papermill over a grid of its parameters' values"
+    ),
     icon: runIcon,
     describedBy: NO_ARGS,
     isEnabled: () => tracker.currentWidget !== null,
@@ -160,6 +156,7 @@ function addNotebookCommands(
       } catch {
         return; // the model has notified
       }
+      const { batchDialog } = await import('./commands/batch');
       const request = await batchDialog(path, parameters);
       if (request && (await model.startSweep(request))) {
         app.shell.activateById(SIDEBAR_ID);
@@ -196,7 +193,7 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
     notebooks: INotebookTracker | null,
     rendermime: IRenderMimeRegistry | null
   ): IMlopsSidebar => {
-    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    setTranslator(translator ?? nullTranslator);
     let sidebar: Widget | null = null;
     const model = new MlopsModel({
       client: new MlopsClient(app.serviceManager.serverSettings),
@@ -205,6 +202,8 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
     });
     notebooks?.currentChanged.connect(() => model.notebookChanged());
 
+    // the dialogs load on first use, not with JupyterLab
+    const dialogs = () => import('./dialogs');
     const actions: ISidebarActions = {
       openRun: runId =>
         showInMain(app, () => createRunWidget(model, runId, actions)),
@@ -212,8 +211,10 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
         showInMain(app, () =>
           createCompareWidget(model, runIds, actions.openRun)
         ),
-      registerModel: runId => void registerModelDialog(model, runId),
-      registerFromRun: runId => void registerModelDialog(model, runId),
+      registerModel: runId =>
+        void dialogs().then(d => d.registerModelDialog(model, runId)),
+      registerFromRun: runId =>
+        void dialogs().then(d => d.registerModelDialog(model, runId)),
       showLineage: runId => {
         model.setLineageFocus({ kind: 'run', id: runId });
         app.shell.activateById(SIDEBAR_ID);
@@ -230,12 +231,19 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
       requestApproval: (name, version) =>
         void model.requestApproval(name, version),
       review: (name, version, decision) =>
-        void reviewDialog(model, name, version, decision),
+        void dialogs().then(d =>
+          d.reviewDialog(model, name, version, decision)
+        ),
       promote: (name, version, aliases) =>
-        void promoteDialog(model, name, version, aliases),
+        void dialogs().then(d =>
+          d.promoteDialog(model, name, version, aliases)
+        ),
       rollback: (name, version, aliases) =>
-        void rollbackDialog(model, name, version, aliases),
-      archive: (name, version) => void archiveDialog(model, name, version)
+        void dialogs().then(d =>
+          d.rollbackDialog(model, name, version, aliases)
+        ),
+      archive: (name, version) =>
+        void dialogs().then(d => d.archiveDialog(model, name, version))
     };
 
     const panel = new MlopsSidebar({

@@ -32,12 +32,10 @@ import { SweepsView } from './components/SweepsView';
 import { compareIcon, mlopsIcon, runIcon } from './icons';
 import { ConnectionState, MlopsModel } from './model';
 import { IMlopsSidebar, SIDEBAR_ID } from './tokens';
+import { TRANSLATION_DOMAIN } from './i18n';
 import { FRONTEND_VERSION } from './version';
 
-/**
- * Translation domain of this extension.
- */
-export const TRANSLATION_DOMAIN = 'mlops_jupyter';
+export { TRANSLATION_DOMAIN };
 
 /**
  * Render the connection state.
