@@ -6,7 +6,7 @@ from typing import Any
 
 import tornado.web
 
-from mlops_jupyter.registry.audit import audit_log, verify_audit
+from mlops_jupyter.registry.audit import HASHED_FIELDS, audit_log, verify_audit
 from mlops_jupyter.server.openapi import AUDIT_ACTIONS, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT
 from mlops_jupyter.server.rest import StoreHandler
 from mlops_jupyter.server.validation import (
@@ -17,18 +17,7 @@ from mlops_jupyter.server.validation import (
 )
 from mlops_jupyter.store import Store
 
-EVENT_FIELDS = (
-    "seq",
-    "event_id",
-    "at",
-    "actor",
-    "action",
-    "model",
-    "target",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+EVENT_FIELDS = (*HASHED_FIELDS, "hash")
 
 
 def audit_page(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from mlops_jupyter.registry.audit import ACTIONS
 from mlops_jupyter.server.app import API_BASE, API_VERSION
 
 #: Largest page of runs one request may ask for.
@@ -44,20 +45,7 @@ NODE_TYPES = ["dataset", "run", "model_version"]
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 NOTEBOOK_PATTERN = r"\.ipynb$"
-AUDIT_ACTIONS = [
-    "register",
-    "request",
-    "approve",
-    "reject",
-    "promote",
-    "rollback",
-    "archive",
-    "policy",
-    "force",
-    "card",
-    "profile",
-    "export",
-]
+AUDIT_ACTIONS = list(ACTIONS)  # the registry's own list, so the document cannot drift
 VERSION_STATUSES = ["registered", "pending", "approved", "rejected"]
 
 JSON = "application/json"
