@@ -23,6 +23,7 @@ import {
   runLabel
 } from './format';
 import { useSignals } from './hooks';
+import { trans } from '../i18n';
 
 export const ROW_HEIGHT = 26;
 const OVERSCAN = 12;
@@ -110,7 +111,7 @@ function columnsFor(metricKeys: string[], times: boolean): IColumn[] {
   const columns: IColumn[] = [
     {
       id: 'status',
-      label: 'Status',
+      label: trans.__('Status'),
       field: 'status',
       width: '68px',
       className: 'jp-mlops-RunsTable-status',
@@ -118,7 +119,7 @@ function columnsFor(metricKeys: string[], times: boolean): IColumn[] {
     },
     {
       id: 'name',
-      label: 'Run',
+      label: trans.__('Run'),
       field: 'name',
       width: 'minmax(90px, 1fr)',
       className: 'jp-mlops-RunsTable-name',
@@ -143,7 +144,7 @@ function columnsFor(metricKeys: string[], times: boolean): IColumn[] {
     ...columns,
     {
       id: 'start_time',
-      label: 'Started',
+      label: trans.__('Started'),
       field: 'start_time',
       width: '84px',
       className: 'jp-mlops-RunsTable-time',
@@ -152,7 +153,7 @@ function columnsFor(metricKeys: string[], times: boolean): IColumn[] {
     },
     {
       id: 'duration_s',
-      label: 'Took',
+      label: trans.__('Took'),
       field: 'duration_s',
       width: '58px',
       className: 'jp-mlops-RunsTable-duration',
@@ -168,14 +169,14 @@ function ScopeToggle(props: {
   onChange: (scope: RunScope) => void;
 }): JSX.Element {
   const options: [RunScope, string][] = [
-    ['notebook', 'This notebook'],
-    ['all', 'All']
+    ['notebook', trans.__('This notebook')],
+    ['all', trans.__('All')]
   ];
   return (
     <div
       className="jp-mlops-Segmented"
       role="radiogroup"
-      aria-label="Runs to show"
+      aria-label={trans.__('Runs to show')}
     >
       {options.map(([scope, label]) => (
         <button
@@ -212,9 +213,12 @@ function FilterBox(props: {
         className={`jp-mlops-FilterBox-input${props.error ? ' jp-mod-error' : ''}`}
         type="search"
         spellCheck={false}
+        // eslint-disable-next-line jupyter/no-untranslated-string -- filter language, not prose
         placeholder="metrics.acc > 0.9 and params.model = 'rf'"
-        aria-label="Filter runs"
-        title="Filter runs (press Enter); the same language as mj.runs(filter=...)"
+        aria-label={trans.__('Filter runs')}
+        title={trans.__(
+          'Filter runs (press Enter); the same language as mj.runs(filter=...)'
+        )}
         value={draft}
         onChange={event => setDraft(event.target.value)}
         onBlur={() => draft !== props.value && props.onApply(draft)}
@@ -230,17 +234,19 @@ function FilterBox(props: {
 
 function emptyMessage(model: MlopsModel): string | null {
   if (model.missingNotebook) {
-    return 'Open a notebook to see its runs, or show all runs.';
+    return trans.__('Open a notebook to see its runs, or show all runs.');
   }
   if (model.totalRuns !== 0 || model.filterError) {
     return null;
   }
   if (model.query.filter.trim()) {
-    return 'No run matches this filter.';
+    return trans.__('No run matches this filter.');
   }
   return model.query.scope === 'notebook'
-    ? 'No runs from this notebook yet: add %%track to a cell and run it.'
-    : 'No runs yet: add %%track to a cell, or call mj.start_run().';
+    ? trans.__(
+        'No runs from this notebook yet: add %%track to a cell and run it.'
+      )
+    : trans.__('No runs yet: add %%track to a cell, or call mj.start_run().');
 }
 
 export function RunsView(props: {
@@ -387,16 +393,16 @@ export function RunsView(props: {
           disabled={count < 2}
           title={
             count < 2
-              ? 'Tick two or more runs to compare them'
-              : `Compare ${count} runs`
+              ? trans.__('Tick two or more runs to compare them')
+              : trans.__('Compare %1 runs', count)
           }
           onClick={() => props.onCompare(model.selectedRunIds)}
         >
-          Compare{count >= 2 ? ` (${count})` : ''}
+          {count >= 2 ? trans.__('Compare (%1)', count) : trans.__('Compare')}
         </button>
         <ToolbarButtonComponent
           icon={refreshIcon}
-          tooltip="Refresh runs"
+          tooltip={trans.__('Refresh runs')}
           onClick={() => void model.refresh()}
         />
       </div>
@@ -438,7 +444,11 @@ export function RunsView(props: {
                     : 'none'
                 }
                 className={`${column.className}${active ? ' jp-mod-sorted' : ''}`}
-                title={column.field ? `Sort by ${column.field}` : undefined}
+                title={
+                  column.field
+                    ? trans.__('Sort by %1', column.field)
+                    : undefined
+                }
                 onClick={() => column.field && sortBy(column.field)}
               >
                 {column.label}
@@ -459,15 +469,20 @@ export function RunsView(props: {
       </div>
       <div className="jp-mlops-Runs-footer">
         {model.totalRuns === null
-          ? 'Loading runs…'
-          : `${model.totalRuns.toLocaleString('en')} run${model.totalRuns === 1 ? '' : 's'}`}
-        {count > 0 && ` · ${count} selected`}
+          ? trans.__('Loading runs…')
+          : trans._n(
+              '%2 run',
+              '%2 runs',
+              model.totalRuns,
+              model.totalRuns.toLocaleString('en')
+            )}
+        {count > 0 && trans.__(' · %1 selected', count)}
         {count > 0 && (
           <button
             className="jp-mlops-LinkButton"
             onClick={() => model.clearSelection()}
           >
-            clear
+            {trans.__('clear')}
           </button>
         )}
       </div>
