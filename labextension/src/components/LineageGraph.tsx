@@ -6,6 +6,7 @@ import * as dagre from '@dagrejs/dagre';
 import * as React from 'react';
 
 import { ILineageGraph, ILineageNode } from '../types';
+import { trans } from '../i18n';
 
 const NODE_HEIGHT = 30;
 const CHAR_WIDTH = 6.4;
@@ -151,8 +152,9 @@ export function LineageGraphView(props: {
   if (graph.nodes.length <= 1 && graph.edges.length === 0) {
     return (
       <p className="jp-mlops-Empty">
-        No lineage recorded yet: data read or written inside a tracked cell
-        (pandas IO, mj.log_input) and registered models appear here.
+        {trans.__(
+          'No lineage recorded yet: data read or written inside a tracked cell (pandas IO, mj.log_input) and registered models appear here.'
+        )}
       </p>
     );
   }
@@ -164,7 +166,7 @@ export function LineageGraphView(props: {
         height={layout.height}
         viewBox={`0 0 ${layout.width} ${layout.height}`}
         role="img"
-        aria-label="lineage graph"
+        aria-label={trans.__('lineage graph')}
       >
         <defs>
           <marker
@@ -211,9 +213,11 @@ export function LineageGraphView(props: {
         ))}
       </svg>
       <ul className="jp-mlops-Lineage-legend">
-        <li className="jp-mlops-Lineage-dataset">dataset</li>
-        <li className="jp-mlops-Lineage-run">run</li>
-        <li className="jp-mlops-Lineage-model_version">model version</li>
+        <li className="jp-mlops-Lineage-dataset">{trans.__('dataset')}</li>
+        <li className="jp-mlops-Lineage-run">{trans.__('run')}</li>
+        <li className="jp-mlops-Lineage-model_version">
+          {trans.__('model version')}
+        </li>
       </ul>
     </div>
   );

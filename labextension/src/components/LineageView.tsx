@@ -8,6 +8,7 @@ import { ILineageNode } from '../types';
 import { shortId } from './format';
 import { useLoad, useSignals } from './hooks';
 import { LineageGraphView } from './LineageGraph';
+import { trans } from '../i18n';
 
 /** The id `GET lineage/{id}` takes for a focus. */
 export function lineageId(focus: LineageFocus): string {
@@ -55,8 +56,9 @@ export function LineageView(props: {
   if (!focus) {
     return (
       <p className="jp-mlops-Empty jp-mlops-LineageView">
-        Select a run or a model version to see where its data came from and what
-        was made from it.
+        {trans.__(
+          'Select a run or a model version to see where its data came from and what was made from it.'
+        )}
       </p>
     );
   }
@@ -72,9 +74,11 @@ export function LineageView(props: {
   return (
     <div className="jp-mlops-LineageView" data-focus={lineageId(focus)}>
       <div className="jp-mlops-Muted jp-mlops-LineageView-caption">
-        Lineage of {focusLabel(focus)} (upstream and downstream)
+        {trans.__('Lineage of %1 (upstream and downstream)', focusLabel(focus))}
       </div>
-      {graph.state === 'loading' && <p className="jp-mlops-Muted">Loading…</p>}
+      {graph.state === 'loading' && (
+        <p className="jp-mlops-Muted">{trans.__('Loading…')}</p>
+      )}
       {graph.state === 'error' && (
         <p className="jp-mlops-Error">{graph.message}</p>
       )}

@@ -10,6 +10,7 @@ import { IMonitorCheck } from '../types';
 import { AliasBadge, CheckBadge } from './badges';
 import { formatTime, formatTimestamp, formatValue, shortId } from './format';
 import { useSignals } from './hooks';
+import { trans } from '../i18n';
 
 /**
  * The newest check of each (model, alias or version, kind).
@@ -54,14 +55,18 @@ export function MonitorView(props: {
   useSignals(model.checksChanged);
   const checks = model.checks;
   if (checks === null) {
-    return <p className="jp-mlops-Muted jp-mlops-Monitor">Loading checks…</p>;
+    return (
+      <p className="jp-mlops-Muted jp-mlops-Monitor">
+        {trans.__('Loading checks…')}
+      </p>
+    );
   }
   if (checks.length === 0) {
     return (
       <p className="jp-mlops-Empty jp-mlops-Monitor">
-        No monitoring checks yet: run mj.check_drift(…,
-        model=&quot;models:/NAME@production&quot;) or mlops-jupyter monitor
-        drift.
+        {trans.__(
+          'No monitoring checks yet: run mj.check_drift(…, model="models:/NAME@production") or mlops-jupyter monitor drift.'
+        )}
       </p>
     );
   }
@@ -89,7 +94,7 @@ export function MonitorView(props: {
           </div>
           {check.drifted_columns.length > 0 && (
             <div className="jp-mlops-Drifted">
-              drifted:{' '}
+              {trans.__('drifted:')}{' '}
               {check.drifted_columns.map(column => (
                 <code key={column}>{column}</code>
               ))}
@@ -100,10 +105,10 @@ export function MonitorView(props: {
             {check.run_id && (
               <button
                 className="jp-mlops-LinkButton"
-                title={`Open the training run ${check.run_id}`}
+                title={trans.__('Open the training run %1', check.run_id)}
                 onClick={() => props.onOpenRun(check.run_id!)}
               >
-                training run {shortId(check.run_id)}
+                {trans.__('training run %1', shortId(check.run_id))}
               </button>
             )}
           </div>

@@ -9,6 +9,7 @@ import { ISweepSummary } from '../types';
 import { StatusBadge } from './badges';
 import { formatTime } from './format';
 import { useSignals } from './hooks';
+import { trans } from '../i18n';
 
 /** Finished, failed and running points out of the total. */
 export function sweepProgress(sweep: ISweepSummary): {
@@ -34,8 +35,9 @@ export function SweepsView(props: {
   if (model.sweeps.length === 0) {
     return (
       <p className="jp-mlops-Empty">
-        No sweeps started here. Use “Run notebook as batch…” on a notebook with
-        a parameters cell.
+        {trans.__(
+          'No sweeps started here. Use “Run notebook as batch…” on a notebook with a parameters cell.'
+        )}
       </p>
     );
   }
@@ -84,8 +86,9 @@ export function SweepsView(props: {
               />
             </div>
             <div className="jp-mlops-Muted jp-mlops-Sweep-counts">
-              {done} of {total} done{failed ? ` · ${failed} failed` : ''}
-              {running ? ` · ${running} running` : ''}
+              {trans.__('%1 of %2 done', done, total)}
+              {failed ? trans.__(' · %1 failed', failed) : ''}
+              {running ? trans.__(' · %1 running', running) : ''}
             </div>
           </li>
         );
