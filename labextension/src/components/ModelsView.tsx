@@ -11,6 +11,7 @@ import { IAliasEvent, IModelSummary, IModelVersion } from '../types';
 import { AliasBadge, ApprovalBadge } from './badges';
 import { formatTime, formatTimestamp, formatValue, shortId } from './format';
 import { useLoad, useSignals } from './hooks';
+import { trans } from '../i18n';
 
 /**
  * What the models view asks the application to do (dialogs live there).
@@ -97,7 +98,7 @@ function VersionCard(props: {
   if (detail.state !== 'ready') {
     return (
       <div className="jp-mlops-Muted">
-        {detail.state === 'error' ? detail.message : 'Loading…'}
+        {detail.state === 'error' ? detail.message : trans.__('Loading…')}
       </div>
     );
   }
@@ -133,20 +134,23 @@ function VersionCard(props: {
       {value.card ? (
         <MarkdownView source={value.card} rendermime={props.rendermime} />
       ) : (
-        <p className="jp-mlops-Empty">No model card.</p>
+        <p className="jp-mlops-Empty">{trans.__('No model card.')}</p>
       )}
     </div>
   );
 }
 
-const ACTION_LABELS: Record<string, string> = {
-  'request-approval': 'Request approval',
-  approve: 'Approve…',
-  reject: 'Reject…',
-  promote: 'Promote…',
-  rollback: 'Roll back…',
-  archive: 'Archive…'
-};
+function actionLabel(action: string): string {
+  const labels: Record<string, string> = {
+    'request-approval': trans.__('Request approval'),
+    approve: trans.__('Approve…'),
+    reject: trans.__('Reject…'),
+    promote: trans.__('Promote…'),
+    rollback: trans.__('Roll back…'),
+    archive: trans.__('Archive…')
+  };
+  return labels[action] ?? action;
+}
 
 function VersionRow(props: {
   model: MlopsModel;
@@ -184,9 +188,9 @@ function VersionRow(props: {
           className="jp-mlops-Version-toggle"
           aria-expanded={open}
           onClick={() => setOpen(!open)}
-          title="Show the card, metrics and approvals"
+          title={trans.__('Show the card, metrics and approvals')}
         >
-          v{version.version}
+          {trans.__('v%1', version.version)}
         </button>
         {version.aliases.map(alias => (
           <AliasBadge key={alias} alias={alias} />
@@ -207,11 +211,13 @@ function VersionRow(props: {
             onClick={() => actions.openRun(version.run_id!)}
             title={version.run_id}
           >
-            run {shortId(version.run_id)}
+            {trans.__('run %1', shortId(version.run_id))}
           </button>
         )}
         {version.registered_by && (
-          <span className="jp-mlops-Muted"> by {version.registered_by}</span>
+          <span className="jp-mlops-Muted">
+            {trans.__(' by %1', version.registered_by)}
+          </span>
         )}
         {version.flavor && (
           <span className="jp-mlops-Muted"> · {version.flavor}</span>
@@ -222,7 +228,7 @@ function VersionRow(props: {
             actions.showModelLineage(version.name, version.version)
           }
         >
-          lineage
+          {trans.__('lineage')}
         </button>
       </div>
       <div className="jp-mlops-Version-actions">
@@ -233,7 +239,7 @@ function VersionRow(props: {
             data-action={action}
             onClick={() => run(action)}
           >
-            {ACTION_LABELS[action]}
+            {actionLabel(action)}
           </button>
         ))}
       </div>
@@ -255,7 +261,9 @@ function VersionRow(props: {
  */
 export function AliasTimeline(props: { events: IAliasEvent[] }): JSX.Element {
   if (props.events.length === 0) {
-    return <p className="jp-mlops-Empty">No alias has been set yet.</p>;
+    return (
+      <p className="jp-mlops-Empty">{trans.__('No alias has been set yet.')}</p>
+    );
   }
   const events = [...props.events].sort((a, b) => b.at - a.at);
   return (
@@ -266,7 +274,9 @@ export function AliasTimeline(props: { events: IAliasEvent[] }): JSX.Element {
           <div>
             <AliasBadge alias={event.alias} /> <b>{event.action}</b>{' '}
             {event.from_version !== null ? `v${event.from_version} → ` : ''}
-            {event.to_version !== null ? `v${event.to_version}` : 'unset'}
+            {event.to_version !== null
+              ? `v${event.to_version}`
+              : trans.__('unset')}
           </div>
           <div className="jp-mlops-Muted" title={formatTimestamp(event.at)}>
             {event.actor} · {formatTime(event.at)}
@@ -316,11 +326,11 @@ function ModelEntry(props: {
         <span className={`jp-mlops-Disclosure${open ? ' jp-mod-open' : ''}`} />
         <b>{summary.name}</b>
         <span className="jp-mlops-Muted">
-          {summary.versions} version{summary.versions === 1 ? '' : 's'}
+          {trans._n('%1 version', '%1 versions', summary.versions)}
         </span>
         {Object.entries(summary.aliases).map(([alias, version]) => (
           <span key={alias} className="jp-mlops-AliasPointer">
-            <AliasBadge alias={alias} /> v{version}
+            <AliasBadge alias={alias} /> {trans.__('v%1', version)}
           </span>
         ))}
       </button>
@@ -342,7 +352,7 @@ function ModelEntry(props: {
                 />
               ))}
           </ul>
-          <h4>Alias history</h4>
+          <h4>{trans.__('Alias history')}</h4>
           <AliasTimeline events={detail.value.alias_history} />
         </div>
       )}
@@ -369,8 +379,8 @@ export function ModelsView(props: {
           className="jp-mlops-Button jp-mlops-RegisterButton"
           title={
             selected.length === 1
-              ? `Register the model of the selected run`
-              : 'Register the model a run logged'
+              ? trans.__('Register the model of the selected run')
+              : trans.__('Register the model a run logged')
           }
           onClick={() =>
             props.actions.registerFromRun(
@@ -378,14 +388,17 @@ export function ModelsView(props: {
             )
           }
         >
-          Register from run…
+          {trans.__('Register from run…')}
         </button>
       </div>
-      {models === null && <p className="jp-mlops-Muted">Loading models…</p>}
+      {models === null && (
+        <p className="jp-mlops-Muted">{trans.__('Loading models…')}</p>
+      )}
       {models !== null && models.length === 0 && (
         <p className="jp-mlops-Empty">
-          No registered models yet. Register one from a run (Register model… in
-          a run's detail) or with mj.register_model().
+          {trans.__(
+            "No registered models yet. Register one from a run (Register model… in a run's detail) or with mj.register_model()."
+          )}
         </p>
       )}
       {models !== null && models.length > 0 && (
