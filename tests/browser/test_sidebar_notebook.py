@@ -154,8 +154,7 @@ def test_run_a_notebook_as_batch_from_the_palette(
     assert names[:3] == ["model", "alpha", "n_estimators"], names
     assert form.locator("tr[data-parameter='alpha'] .jp-mlops-Type").inner_text() == "float"
     assert "'ridge'" in form.locator("tr[data-parameter='model'] .jp-mlops-Type").inner_text()
-    # two seeds: the example writes its CSV through a partial file named after the seed, so
-    # points sharing a seed race on a fresh folder (reported to the batch owner)
+    # a grid over the seed: two points, each writing the example's CSV on a fresh folder
     form.get_by_label("Values of seed").fill("0, 1")
     form.get_by_label("Values of alpha").fill("10")
     form.get_by_label("Workers").fill("2")
