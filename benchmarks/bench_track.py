@@ -20,13 +20,15 @@ import contextlib
 import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _probe import fresh_interpreter_ms
 
 PARAMS = [f"p{k}" for k in range(5)]
 METRICS = [f"m{k}" for k in range(5)]
@@ -146,10 +148,7 @@ def load_ext_ms() -> float:
         "shell = InteractiveShell.instance()\nt = time.perf_counter()\n"
         "shell.run_line_magic('load_ext', 'mlops_jupyter')\nprint((time.perf_counter() - t) * 1000)"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
-    return float(output.strip().splitlines()[-1])
+    return fresh_interpreter_ms(probe)
 
 
 def main() -> None:

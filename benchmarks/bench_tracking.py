@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _probe import fresh_interpreter_ms
+
 FILTER = "metrics.acc > 0.9 and params.model = 'rf'"
 
 
@@ -153,11 +154,9 @@ def mlflow_search() -> float:
 
 # -- 4. import time ----------------------------------------------------------------------------------
 def import_ms(module: str) -> float:
-    code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    return float(output.strip().splitlines()[-1])
+    return fresh_interpreter_ms(
+        f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
+    )
 
 
 def main() -> None:
