@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "run": "mlops_jupyter.batch.cli:run_command",
     "sweep": "mlops_jupyter.batch.cli:sweep_command",
     "reproduce": "mlops_jupyter.batch.cli:reproduce_command",
+    "data": "mlops_jupyter.cli_data:data_group",
 }
 
 

@@ -9,6 +9,7 @@ the newest migration, so an up-to-date store opens without loading Alembic.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Float,
     ForeignKey,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0002_registry"
+SCHEMA_HEAD = "0005_data"
 
 metadata = MetaData()
 
@@ -288,4 +289,19 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+
+# -- input snapshots (migration 0005_data) ----------------------------------------------------
+# A file's bytes, once per content fingerprint (the xxh3 of dataset versions), kept as a
+# content-addressed blob (SHA-256 key): every dataset version with that fingerprint, at any
+# uri, is restorable from it.
+dataset_snapshots = Table(
+    "dataset_snapshots",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_dataset_snapshots_digest", "digest"),
 )

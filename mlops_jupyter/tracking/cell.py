@@ -58,6 +58,7 @@ class CaptureSettings:
     autolog: bool = True
     lineage: bool = True
     max_fingerprint_bytes: int = 2 << 30
+    memory: bool = True  # in-memory data (variables, X and y of fits) as dataset versions
 
 
 @dataclass(frozen=True)
@@ -342,7 +343,7 @@ class CellRun:
         from mlops_jupyter.tracking.capture import Capture
 
         autolog = self.settings.autolog and self.options.autolog
-        if not (autolog or self.settings.lineage):
+        if not (autolog or self.settings.lineage or self.settings.memory):
             return
         self.capture = Capture(
             self.run,
@@ -351,7 +352,9 @@ class CellRun:
             self.settings.max_fingerprint_bytes,
             self.source.notebook_path,
         )
-        self.capture.begin(autolog=autolog, lineage=self.settings.lineage)
+        self.capture.begin(
+            autolog=autolog, lineage=self.settings.lineage, memory=self.settings.memory
+        )
 
     def _abandon(self, error: BaseException) -> None:
         """Tracking itself failed at the start: undo the hooks and close the run."""
