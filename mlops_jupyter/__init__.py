@@ -86,6 +86,18 @@ _EXPORTS: dict[str, str] = {
     "NotebookRun": "mlops_jupyter.batch.api",
     "ReproduceReport": "mlops_jupyter.batch.api",
     "ParameterError": "mlops_jupyter.batch.api",
+    # monitoring
+    "profile": "mlops_jupyter.tracking.profile",
+    "Profile": "mlops_jupyter.tracking.profile",
+    "ProfileError": "mlops_jupyter.tracking.profile",
+    "check_drift": "mlops_jupyter.monitor.checks",
+    "check_performance": "mlops_jupyter.monitor.checks",
+    "list_checks": "mlops_jupyter.monitor.checks",
+    "get_check": "mlops_jupyter.monitor.checks",
+    "MonitorError": "mlops_jupyter.monitor.checks",
+    "DriftReport": "mlops_jupyter.monitor.drift",
+    "PerformanceReport": "mlops_jupyter.monitor.performance",
+    "retrain": "mlops_jupyter.monitor.retrain",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
