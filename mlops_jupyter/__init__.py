@@ -97,7 +97,10 @@ _EXPORTS: dict[str, str] = {
     "MonitorError": "mlops_jupyter.monitor.checks",
     "DriftReport": "mlops_jupyter.monitor.drift",
     "PerformanceReport": "mlops_jupyter.monitor.performance",
-    "retrain": "mlops_jupyter.monitor.retrain",
+    # serving
+    "log_outcomes": "mlops_jupyter.serve.predictions",
+    "serving_log": "mlops_jupyter.serve.predictions",
+    "model_servers": "mlops_jupyter.serve.servers",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

@@ -2,14 +2,14 @@
 report) and the retrain/rollback it led to.
 
 Revision ID: 0006_monitor
-Revises: 0002_registry
+Revises: 0007_serving
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_monitor"
-down_revision = "0002_registry"
+down_revision = "0007_serving"
 branch_labels = None
 depends_on = None
 
