@@ -50,6 +50,19 @@ def registry_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+TRUST_OPTION = click.option(
+    "--trust",
+    "trusted",
+    multiple=True,
+    metavar="TYPE",
+    help=(
+        "A type the skops model file may hold beyond skops' defaults and the built-in "
+        "scikit-learn allowlist, e.g. --trust mypackage.MyTransformer (repeat). Only for files "
+        "whose origin you trust: a load builds these types."
+    ),
+)
+
+
 def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str))
 
@@ -196,10 +209,16 @@ def models_show(name: str, version: str | None, card: bool, output_format: str) 
     help="Needed ('pickle') only for a run's pickled model.",
 )
 @click.option("--description", help="What this version is.")
+@TRUST_OPTION
 @FORMAT_OPTION
 @registry_errors
 def models_register(
-    run_id: str, name: str, model_format: str | None, description: str | None, output_format: str
+    run_id: str,
+    name: str,
+    model_format: str | None,
+    description: str | None,
+    trusted: tuple[str, ...],
+    output_format: str,
 ) -> None:
     """Register the model logged by RUN_ID as a new version of NAME."""
     from mlops_jupyter.registry.registration import register_model
@@ -207,7 +226,9 @@ def models_register(
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsafeFormatWarning)
-        version = register_model(run_id, name, format=model_format, description=description)
+        version = register_model(
+            run_id, name, format=model_format, description=description, trusted=trusted
+        )
     for warning in caught:
         click.echo(f"warning: {warning.message}", err=True)
     if output_format == "json":
@@ -349,13 +370,14 @@ def models_archive(name: str, version: int, reason: str | None) -> None:
 @models_group.command("export")
 @click.argument("ref", metavar="NAME@ALIAS|NAME/VERSION")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@TRUST_OPTION
 @registry_errors
-def models_export(ref: str, directory: Path) -> None:
+def models_export(ref: str, directory: Path, trusted: tuple[str, ...]) -> None:
     """Write a release bundle: model file, signature, input example, requirements, model card,
     lineage summary and a SHA-256 manifest (check it with `sha256sum -c MANIFEST.sha256`)."""
     from mlops_jupyter.registry.export import export_release
 
-    target = export_release(ref, directory)
+    target = export_release(ref, directory, trusted=trusted)
     for path in sorted(p for p in target.iterdir()):
         click.echo(f"  {path.name}")
     click.echo(f"exported {ref} to {target}")
@@ -524,6 +546,7 @@ def export_group() -> None:
     "--experiment", "experiments", multiple=True, help="Only runs of this experiment (repeat)."
 )
 @click.option("--artifact-root", help="Where new MLflow experiments keep artifacts.")
+@TRUST_OPTION
 @registry_errors
 def export_mlflow(
     directory: str | None,
@@ -531,6 +554,7 @@ def export_mlflow(
     models: tuple[str, ...],
     experiments: tuple[str, ...],
     artifact_root: str | None,
+    trusted: tuple[str, ...],
 ) -> None:
     """Re-create runs and registered models in MLflow, through MLflow's own client.
 
@@ -547,6 +571,7 @@ def export_mlflow(
         models=list(models) or None,
         experiments=list(experiments) or None,
         artifact_root=artifact_root,
+        trusted=trusted,
     )
     click.echo(
         f"exported to {report.tracking_uri}: {report.runs_created} run(s) created, {report.runs_existing} already there; "

@@ -13,6 +13,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from mlops_jupyter.registry.errors import RegistryError
 from mlops_jupyter.registry.loaded import read_model_bytes
 from mlops_jupyter.registry.models import resolve_actor
 from mlops_jupyter.registry.names import parse_model_uri, version_target
+from mlops_jupyter.registry.serialization import SKOPS, check_trusted
 from mlops_jupyter.registry.versions import ModelVersion, load_version, version_number
 from mlops_jupyter.store import Store, get_store
 
@@ -149,9 +151,19 @@ def _write_bundle(
 
 
 def export_release(
-    ref: str, directory: str | Path, *, actor: str | None = None, store: Store | None = None
+    ref: str,
+    directory: str | Path,
+    *,
+    trusted: Iterable[Any] | None = None,
+    actor: str | None = None,
+    store: Store | None = None,
 ) -> Path:
-    """Write the release bundle of ``NAME@ALIAS`` or ``NAME/VERSION`` into a new ``directory``."""
+    """Write the release bundle of ``NAME@ALIAS`` or ``NAME/VERSION`` into a new ``directory``.
+
+    A skops file is checked like a load (skops' defaults, the scikit-learn allowlist and
+    ``trusted``) before anything is written: a bundle never ships a file its users cannot
+    load safely.
+    """
     from mlops_jupyter.store.registry import now
     from mlops_jupyter.tracking.query import get_run
 
@@ -171,6 +183,8 @@ def export_release(
         "artifact_digest": version.artifact_digest,
     }
     data = read_model_bytes(store, record)
+    if version.format == SKOPS:
+        check_trusted(data, trusted)
     run = get_run(version.run_id, store=store)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
