@@ -483,22 +483,90 @@ def audit_group() -> None:
     """The tamper-evident log of every registry action."""
 
 
+def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from mlops_jupyter.registry.anchor import parse_head
+
+    if value is not None:
+        try:
+            parse_head(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
+
+
 @audit_group.command("verify")
 @click.option(
-    "--expect-head", help="A head hash recorded earlier; also catches deleted newest events."
+    "--expect-head",
+    metavar="[SEQ:]HASH",
+    callback=_check_head,
+    help="A head recorded earlier outside the database (64 hex digits, optionally SEQ: first); "
+    "also catches deleted newest events and recomputed hashes.",
+)
+@click.option(
+    "--anchor",
+    "anchor_source",
+    metavar="PATH|URL",
+    help="An anchor written by `audit anchor` (a file, an fsspec URL, or a release bundle "
+    "directory): exit 1 naming the first event that no longer matches it. Checked against "
+    "MLOPS_JUPYTER_AUDIT_KEY when that is set.",
 )
 @FORMAT_OPTION
 @registry_errors
-def audit_verify(expect_head: str | None, output_format: str) -> None:
-    """Recompute the hash chain: exit 1 naming the first broken event."""
+def audit_verify(expect_head: str | None, anchor_source: str | None, output_format: str) -> None:
+    """Recompute the hash chain: exit 1 naming the first broken event.
+
+    Without an anchor this catches edited, deleted and reordered events. Someone who can write
+    the database can also delete the newest events with the head, or recompute every hash after
+    an edit; only a head kept elsewhere catches that: `audit anchor --to ...` now, and
+    `audit verify --anchor ...` later.
+    """
+    from mlops_jupyter.registry.anchor import read_anchor
     from mlops_jupyter.registry.audit import verify_audit
 
-    report = verify_audit(expect_head=expect_head)
+    anchor = read_anchor(anchor_source) if anchor_source is not None else None
+    for note in anchor.notes if anchor is not None else ():
+        click.echo(f"note: {note}", err=True)
+    report = verify_audit(expect_head=expect_head, anchor=anchor)
     if output_format == "json":
         _echo_json(report.to_dict())
     else:
         click.echo(str(report), err=not report.ok)
     sys.exit(0 if report.ok else EXIT_CHECK_FAILED)
+
+
+@audit_group.command("anchor")
+@click.option(
+    "--to",
+    "to",
+    metavar="PATH|URL",
+    help="Where to write the anchor: a file or any fsspec URL (s3://bucket/anchors/today.json). "
+    "Default: print it.",
+)
+@click.option(
+    "--head-only",
+    is_flag=True,
+    help="Only the head; without it the anchor also holds a 16-digit fingerprint of every "
+    "event, so a later check names the first changed event.",
+)
+@registry_errors
+def audit_anchor(to: str | None, head_only: bool) -> None:
+    """Write the audit chain's head outside the database (signed with HMAC-SHA256 when
+    MLOPS_JUPYTER_AUDIT_KEY is set), after checking the chain is intact.
+
+    Keep anchors where whoever can write the database cannot (another machine, a
+    write-once bucket); `audit verify --anchor PATH` then catches a truncated or recomputed
+    chain. Every release bundle also carries the head (audit_head.json).
+    """
+    from mlops_jupyter.registry.anchor import current_anchor, write_anchor
+
+    anchor = current_anchor(fingerprints=not head_only)
+    signed = "signed" if anchor.signature else "unsigned (set MLOPS_JUPYTER_AUDIT_KEY to sign)"
+    if to is None:
+        click.echo(anchor.to_json(), nl=False)
+        click.echo(f"audit head {anchor.head}, {signed}", err=True)
+        return
+    write_anchor(anchor, to)
+    click.echo(f"anchored audit head {anchor.head} ({signed}) to {to}")
 
 
 @audit_group.command("ls")
