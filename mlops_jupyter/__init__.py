@@ -87,6 +87,10 @@ _EXPORTS: dict[str, str] = {
     "NotebookRun": "mlops_jupyter.batch.api",
     "ReproduceReport": "mlops_jupyter.batch.api",
     "ParameterError": "mlops_jupyter.batch.api",
+    # serving
+    "log_outcomes": "mlops_jupyter.serve.predictions",
+    "serving_log": "mlops_jupyter.serve.predictions",
+    "model_servers": "mlops_jupyter.serve.servers",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
