@@ -74,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "PromotionRefusedError": "mlops_jupyter.registry.api",
     "AliasConflictError": "mlops_jupyter.registry.api",
     "ModelIntegrityError": "mlops_jupyter.registry.api",
+    "UntrustedModelError": "mlops_jupyter.registry.api",
     "SelfApprovalError": "mlops_jupyter.registry.api",
     # batch
     "run_notebook": "mlops_jupyter.batch.api",
