@@ -66,6 +66,11 @@ class Track(Configurable):
     max_fingerprint_bytes = Int(
         2 << 30, help="In-memory objects larger than this are not fingerprinted (0: no limit)."
     ).tag(config=True)
+    max_child_runs = Int(
+        5,
+        help="Child runs per search CV: its best N candidates (all of them stay in the run's "
+        "cv_results.csv artifact; 0: no child runs).",
+    ).tag(config=True)
     pandas = Bool(True, help="Record pandas reads and writes as dataset versions.").tag(config=True)
     memory = Bool(True, help="Fingerprint in-memory data (cell variables, X and y of fits).").tag(
         config=True
@@ -216,6 +221,7 @@ class CellTracker:
             SWITCHES.sklearn,
             SWITCHES.pandas,
             self.settings.max_fingerprint_bytes,
+            max(self.settings.max_child_runs, 0),
             memory=SWITCHES.memory,
         )
         try:

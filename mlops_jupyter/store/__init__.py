@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from mlops_jupyter.store.data import DataStore
     from mlops_jupyter.store.database import Database
     from mlops_jupyter.store.lineage import LineageStore
+    from mlops_jupyter.store.monitor import MonitorStore
     from mlops_jupyter.store.registry import RegistryStore
     from mlops_jupyter.store.runs import RunStore
+    from mlops_jupyter.store.serving import ServingStore
 
 _stores: dict[StoreLocation, Store] = {}
 _lock = threading.Lock()
@@ -58,6 +60,18 @@ class Store:
         from mlops_jupyter.store.registry import RegistryStore
 
         return RegistryStore(self.db)
+
+    @cached_property
+    def monitor(self) -> MonitorStore:
+        from mlops_jupyter.store.monitor import MonitorStore
+
+        return MonitorStore(self.db)
+
+    @cached_property
+    def serving(self) -> ServingStore:
+        from mlops_jupyter.store.serving import ServingStore
+
+        return ServingStore(self.db)
 
     @cached_property
     def data(self) -> DataStore:

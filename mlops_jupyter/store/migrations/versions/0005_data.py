@@ -1,14 +1,14 @@
 """Input snapshots: a dataset version's bytes kept in the blob store, once per content.
 
 Revision ID: 0005_data
-Revises: 0002_registry
+Revises: 0006_monitor
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_data"
-down_revision = "0002_registry"
+down_revision = "0006_monitor"
 branch_labels = None
 depends_on = None
 
