@@ -99,7 +99,7 @@ class ReproduceReport:
                 if c.status == "changed" and c.current
                 else ""
             )
-            + (f"  (from the {c.source})" if c.source else "")
+            + (f"  ({_SOURCES[c.source]})" if c.source else "")
             for c in self.inputs
         ] or ["  (none recorded)"]
         lines.append("packages:")
@@ -133,6 +133,9 @@ class ReproduceReport:
             + f"<ul>{items}</ul><table><tr><th>metric</th><th>recorded</th><th>now</th><th></th></tr>"
             f"{metric_rows}</table></div>"
         )
+
+
+_SOURCES = {"snapshot": "restored from the snapshot", "live": "read from the live path"}
 
 
 def _number(value: float | None) -> str:

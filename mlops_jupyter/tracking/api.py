@@ -75,7 +75,12 @@ def _begin_block_capture(run: Run, caller_globals: dict[str, Any]) -> None:
 
 
 def autolog(
-    sklearn: bool | None = True, pandas: bool | None = True, memory: bool | None = True
+    sklearn: bool | None = True,
+    pandas: bool | None = True,
+    memory: bool | None = True,
+    *,
+    snapshot_inputs: str | None = None,
+    snapshot_max_bytes: int | None = None,
 ) -> None:
     """Turn parts of capture on or off for every run in this process: ``%%track`` cells,
     ``start_run`` blocks and notebooks run by the ``mlops`` papermill engine.
@@ -84,10 +89,18 @@ def autolog(
     reads and writes as dataset versions (and input snapshots); ``memory``: in-memory data
     (cell variables, the X and y of fits) fingerprinted as dataset versions — a registered
     model's signature is typed from the X capture saw. ``None`` leaves a switch as it is.
+    ``snapshot_inputs``: ``"auto"`` (input files up to ``snapshot_max_bytes``, 100 MB by
+    default), ``"always"`` or ``"never"`` copy input files into the artifact store.
     """
     from mlops_jupyter.tracking import settings
 
-    settings.autolog(sklearn=sklearn, pandas=pandas, memory=memory)
+    settings.autolog(
+        sklearn=sklearn,
+        pandas=pandas,
+        memory=memory,
+        snapshot_inputs=snapshot_inputs,
+        snapshot_max_bytes=snapshot_max_bytes,
+    )
 
 
 def end_run(status: str = "finished") -> None:
