@@ -42,7 +42,14 @@ from mlops_jupyter.store.filters import (
     is_number,
     parse_time,
 )
-from mlops_jupyter.store.schema import experiments, latest_metrics, params, runs, tags
+from mlops_jupyter.store.schema import (
+    VALUE_INDEX_PREFIX,
+    experiments,
+    latest_metrics,
+    params,
+    runs,
+    tags,
+)
 
 _OPS = {
     "=": lambda column, value: column == value,
@@ -156,7 +163,13 @@ class _Compiler:
             value = str(value)
         if isinstance(value, bool):
             value = float(value)
-        return self.semi_join(field, _OPS[op](_value_column(field, value), value))
+        column = _value_column(field, value)
+        condition = _OPS[op](column, value)
+        if self.dialect == "postgresql" and op == "=" and isinstance(value, str):
+            # PostgreSQL indexes (key, left(value, N)): state the prefix so the index serves it
+            prefix = func.left(column, VALUE_INDEX_PREFIX) == value[:VALUE_INDEX_PREFIX]
+            condition = and_(prefix, condition)
+        return self.semi_join(field, condition)
 
     def in_list(self, node: InList) -> ColumnElement[bool]:
         items = [self.compare(node.field, "=", value) for value in node.values if value is not None]
