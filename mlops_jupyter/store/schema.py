@@ -295,3 +295,76 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# -- monitoring (migration 0006_monitor) -----------------------------------------------------------
+# One row per drift/performance check. The check is also a run (kind "check") whose lineage edge
+# points at the model version checked; retrain/rollback actions taken because of it are recorded
+# on the row (retrain_run_id, candidate_version, rolled_back_to).
+monitor_checks = Table(
+    "monitor_checks",
+    metadata,
+    Column("check_id", ID, primary_key=True),
+    Column("run_id", ID, ForeignKey("runs.run_id"), nullable=False),
+    Column("name", String(128)),  # registered model (None: a check of data only)
+    Column("alias", String(64)),
+    Column("version", Integer),
+    Column("kind", String(16), nullable=False),  # drift | performance
+    Column("status", String(16), nullable=False),  # passed | failed
+    Column("drifted", Integer),  # 0/1 for drift checks
+    Column("summary", Text, nullable=False),  # JSON: the report (to_dict)
+    Column("retrain_run_id", ID),
+    Column("candidate_version", Integer),
+    Column("rolled_back_to", Integer),
+    Column("at", Float, nullable=False),
+    Index("ix_monitor_checks_model", "name", "at"),
+)
+
+# -- serving (migration 0007_serving) ------------------------------------------------------------
+# One row per live model-server worker process; `serve ls` groups them by server_id.
+model_servers = Table(
+    "model_servers",
+    metadata,
+    Column("server_id", ID, primary_key=True),
+    Column("worker", Integer, primary_key=True, autoincrement=False),  # 0..N-1
+    Column("pid", Integer, nullable=False),
+    Column("host", String(255), nullable=False),  # the machine
+    Column("url", String(512), nullable=False),  # http://127.0.0.1:PORT
+    Column("name", String(128), nullable=False),
+    Column("alias", String(64)),  # None when started on a version number
+    Column("version", Integer),  # the version being served (None before the first load)
+    Column("pinned", Integer, nullable=False),  # 0/1
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat", Float, nullable=False),
+    Column("requests", Integer, nullable=False),  # answered since start
+    Column("request_rate", Float),  # per second over the last window
+    Column("p50_ms", Float),
+    Column("p95_ms", Float),
+    Column("error", Text),  # the last load or store error, None when healthy
+    Index("ix_model_servers_name", "name", "heartbeat"),
+)
+
+# Sampled predictions (one row per predicted row) and the delayed labels joined to them.
+served_predictions = Table(
+    "served_predictions",
+    metadata,
+    Column("prediction_id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),  # the row's id: REQUEST or REQUEST/ROW
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("alias", String(64)),
+    Column("server_id", ID),
+    Column("at", Float, nullable=False),
+    Column("inputs", Text, nullable=False),  # JSON object column -> value
+    Column("output", Text, nullable=False),  # JSON value
+    Index("ix_served_predictions_request", "name", "request_id"),
+    Index("ix_served_predictions_time", "name", "at"),
+)
+
+served_outcomes = Table(
+    "served_outcomes",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("request_id", String(64), primary_key=True),
+    Column("y_true", Text, nullable=False),  # JSON value
+    Column("at", Float, nullable=False),
+)
