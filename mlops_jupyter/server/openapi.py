@@ -36,7 +36,7 @@ DEFAULT_SWEEPS_LIMIT = 50
 MAX_SWEEP_WORKERS = 16
 DEFAULT_AUDIT_LIMIT = 100
 MODEL_ACTIONS = ("request-approval", "approve", "reject", "promote", "rollback", "archive")
-RUN_KINDS = ["cell", "notebook", "script", "sweep"]
+RUN_KINDS = ["cell", "notebook", "script", "sweep", "check"]
 RUN_STATUSES = ["running", "finished", "failed", "killed"]
 LINEAGE_DIRECTIONS = ["upstream", "downstream", "both"]
 NODE_TYPES = ["dataset", "run", "model_version"]
@@ -820,6 +820,7 @@ def _paths() -> dict[str, Any]:
                 errors={
                     400: "invalid name, or the run has no single model file to register",
                     404: "no such run",
+                    422: "the model file needs types that are not trusted (named in the message)",
                 },
             ),
         },
