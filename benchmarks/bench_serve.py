@@ -79,7 +79,9 @@ class Client:
         return response.status, response.getheader("MLOps-Model-Version")
 
 
-def latency_ms(ports: dict[str, int], body: bytes, total: int, block: int = 50) -> dict[str, list[float]]:
+def latency_ms(
+    ports: dict[str, int], body: bytes, total: int, block: int = 50
+) -> dict[str, list[float]]:
     clients = {name: Client(port) for name, port in ports.items()}
     for client in clients.values():  # warm-up
         for _ in range(20):
@@ -146,7 +148,9 @@ def main() -> None:
     os.environ.setdefault("MLOPS_JUPYTER_USER", "bench")
     # MLflow starts `uvicorn` by name: the interpreter's bin directory goes first on PATH
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH")])
+    )
     sys.path.insert(0, str(REPO))
     import warnings
 
@@ -175,7 +179,15 @@ def main() -> None:
 
     ours_port, mlflow_port = free_port(), free_port()
     ours = subprocess.Popen(
-        [sys.executable, "-m", "mlops_jupyter.cli", "serve", "bench@staging", "--port", str(ours_port)],
+        [
+            sys.executable,
+            "-m",
+            "mlops_jupyter.cli",
+            "serve",
+            "bench@staging",
+            "--port",
+            str(ours_port),
+        ],
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=open(work / "ours.log", "w"),  # noqa: SIM115
@@ -192,7 +204,9 @@ def main() -> None:
     try:
         wait_up(ours_port, "/health", ours)
         wait_up(mlflow_port, "/ping", theirs)
-        body = json.dumps({"dataframe_split": json.loads(X.head(1).to_json(orient="split"))}).encode()
+        body = json.dumps(
+            {"dataframe_split": json.loads(X.head(1).to_json(orient="split"))}
+        ).encode()
         ports = {"mlops-jupyter": ours_port, "mlflow": mlflow_port}
 
         timings = latency_ms(ports, body, args.latency)
@@ -208,7 +222,9 @@ def main() -> None:
                 rates[name].append(throughput(port, body, args.seconds))
         ours_rate, their_rate = (statistics.median(rates[n]) for n in ports)
         print(f"throughput, 4 clients, {args.rounds} x {args.seconds:g} s each (req/s, median):")
-        print(f"  mlops-jupyter  {ours_rate:7.1f}  rounds {[round(r) for r in rates['mlops-jupyter']]}")
+        print(
+            f"  mlops-jupyter  {ours_rate:7.1f}  rounds {[round(r) for r in rates['mlops-jupyter']]}"
+        )
         print(f"  mlflow         {their_rate:7.1f}  rounds {[round(r) for r in rates['mlflow']]}")
         print(f"  ratio          {ours_rate / their_rate:7.2f}x  (target >= 2x)")
 
