@@ -45,6 +45,7 @@ ACTIONS = (
     "card",
     "profile",
     "export",
+    "owners",  # governance: set_owners
 )
 
 

@@ -401,6 +401,11 @@ def models_history(name: str, alias: str | None, output_format: str) -> None:
     help="e.g. 'accuracy >= 0.9', 'rmse <= current - 2' (repeat; replaces).",
 )
 @click.option("--clear-gates", is_flag=True, help="Remove every gate.")
+@click.option(
+    "--approvers",
+    type=click.Choice(["any", "owners"]),
+    help="owners: only the model's owners may approve (see `models owners`).",
+)
 @registry_errors
 def models_policy(
     name: str,
@@ -409,6 +414,7 @@ def models_policy(
     protected: tuple[str, ...],
     gates: tuple[str, ...],
     clear_gates: bool,
+    approvers: str | None,
 ) -> None:
     """Show NAME's policy, or change it (audited)."""
     from mlops_jupyter.registry.models import get_policy, set_policy
@@ -416,7 +422,7 @@ def models_policy(
     if clear_gates and gates:
         raise click.UsageError("use either --gate or --clear-gates")
     changes = (
-        any(v is not None for v in (required_approvals, allow_self_approval))
+        any(v is not None for v in (required_approvals, allow_self_approval, approvers))
         or protected
         or gates
         or clear_gates
@@ -430,6 +436,7 @@ def models_policy(
         allow_self_approval=allow_self_approval,
         protected_aliases=protected or None,
         gates=[] if clear_gates else (gates or None),
+        approvers=approvers,
     )
     _echo_json(policy.to_dict())
 
@@ -556,3 +563,14 @@ def export_mlflow(
         click.echo(f"  {alias} -> MLflow version {version}")
     if directory is not None:
         click.echo(f"open it with: mlflow ui --backend-store-uri {report.tracking_uri}")
+
+
+# -- governance: models owners / models test (registry/governance_cli.py) ------------------------
+def _attach_governance_commands() -> None:
+    from mlops_jupyter.registry.governance_cli import models_owners, models_test
+
+    models_group.add_command(models_owners)
+    models_group.add_command(models_test)
+
+
+_attach_governance_commands()

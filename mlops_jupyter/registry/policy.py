@@ -22,6 +22,7 @@ from mlops_jupyter.registry.errors import RegistryError
 from mlops_jupyter.registry.names import check_alias
 
 DEFAULT_PROTECTED = ("production",)
+APPROVERS = ("any", "owners")  # who may approve: anyone but the registrant, or only owners
 MAX_APPROVERS = 20
 _GATE = re.compile(
     r"^\s*(?:metrics\.)?(?P<metric>[A-Za-z_][\w.\-/]*)\s*(?P<op>>=|<=|>|<)\s*"
@@ -102,8 +103,13 @@ class Policy:
     allow_self_approval: bool = False
     protected_aliases: tuple[str, ...] = DEFAULT_PROTECTED
     gates: tuple[Gate, ...] = field(default_factory=tuple)
+    approvers: str = "any"
 
     def __post_init__(self) -> None:
+        if self.approvers not in APPROVERS:
+            raise PolicyError(
+                f"approvers must be one of {', '.join(APPROVERS)}, got {self.approvers!r}"
+            )
         count = self.required_approvals
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_APPROVERS:
             raise PolicyError(
@@ -121,6 +127,7 @@ class Policy:
             "allow_self_approval": self.allow_self_approval,
             "protected_aliases": list(self.protected_aliases),
             "gates": [str(gate) for gate in self.gates],
+            "approvers": self.approvers,
         }
 
     def to_json(self) -> str:
@@ -133,6 +140,7 @@ class Policy:
             allow_self_approval=bool(data.get("allow_self_approval", False)),
             protected_aliases=tuple(data.get("protected_aliases", DEFAULT_PROTECTED)),
             gates=tuple(Gate.parse(text) for text in data.get("gates", ())),
+            approvers=str(data.get("approvers", "any")),
         )
 
     @classmethod
@@ -146,6 +154,7 @@ class Policy:
         allow_self_approval: bool | None = None,
         protected_aliases: Iterable[str] | None = None,
         gates: Iterable[str | Gate] | None = None,
+        approvers: str | None = None,
     ) -> Policy:
         """A copy with the given fields replaced (None keeps a field)."""
         updates: dict[str, Any] = {}
@@ -159,4 +168,6 @@ class Policy:
             updates["gates"] = tuple(
                 gate if isinstance(gate, Gate) else Gate.parse(gate) for gate in gates
             )
+        if approvers is not None:
+            updates["approvers"] = approvers
         return replace(self, **updates)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mlops_jupyter.store.lineage import LineageStore
     from mlops_jupyter.store.registry import RegistryStore
     from mlops_jupyter.store.runs import RunStore
+    from mlops_jupyter.store.webhooks import WebhookStore
 
 _stores: dict[StoreLocation, Store] = {}
 _lock = threading.Lock()
@@ -57,6 +58,12 @@ class Store:
         from mlops_jupyter.store.registry import RegistryStore
 
         return RegistryStore(self.db)
+
+    @cached_property
+    def webhooks(self) -> WebhookStore:
+        from mlops_jupyter.store.webhooks import WebhookStore
+
+        return WebhookStore(self.db)
 
     def referenced_digests(self) -> set[str]:
         """Blob keys some table still points at (garbage collection keeps these)."""
