@@ -74,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "PromotionRefusedError": "mlops_jupyter.registry.api",
     "AliasConflictError": "mlops_jupyter.registry.api",
     "ModelIntegrityError": "mlops_jupyter.registry.api",
+    "UntrustedModelError": "mlops_jupyter.registry.api",
     "SelfApprovalError": "mlops_jupyter.registry.api",
     # governance wiring: owners, events, webhooks
     "set_owners": "mlops_jupyter.registry.owners",
@@ -96,6 +97,10 @@ _EXPORTS: dict[str, str] = {
     "NotebookRun": "mlops_jupyter.batch.api",
     "ReproduceReport": "mlops_jupyter.batch.api",
     "ParameterError": "mlops_jupyter.batch.api",
+    # serving
+    "log_outcomes": "mlops_jupyter.serve.predictions",
+    "serving_log": "mlops_jupyter.serve.predictions",
+    "model_servers": "mlops_jupyter.serve.servers",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

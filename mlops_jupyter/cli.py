@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "reproduce": "mlops_jupyter.batch.cli:reproduce_command",
     # governance wiring
     "hooks": "mlops_jupyter.registry.hooks_cli:hooks_group",
+    # serving (issue 13)
+    "serve": "mlops_jupyter.serve.cli:serve_group",
 }
 
 

@@ -66,6 +66,11 @@ class Track(Configurable):
     max_fingerprint_bytes = Int(
         2 << 30, help="In-memory objects larger than this are not fingerprinted (0: no limit)."
     ).tag(config=True)
+    max_child_runs = Int(
+        5,
+        help="Child runs per search CV: its best N candidates (all of them stay in the run's "
+        "cv_results.csv artifact; 0: no child runs).",
+    ).tag(config=True)
 
 
 def split_track_cell(raw_cell: str) -> tuple[str, str] | None:
@@ -175,7 +180,10 @@ class CellTracker:
 
         source = CellSource(body, notebook_path(), cell_id, execution_count)
         settings = CaptureSettings(
-            self.settings.autolog, self.settings.lineage, self.settings.max_fingerprint_bytes
+            self.settings.autolog,
+            self.settings.lineage,
+            self.settings.max_fingerprint_bytes,
+            max(self.settings.max_child_runs, 0),
         )
         try:
             cell = CellRun.start(options, source, self.shell.user_ns, settings, python_code)

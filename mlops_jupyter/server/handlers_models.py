@@ -138,6 +138,7 @@ def act(
 class RegistryHandler(StoreHandler):
     error_statuses: ErrorStatuses = (
         (registry.ModelNotFoundError, 404),
+        (registry.UntrustedModelError, 422),  # a hostile or unknown model file
         (registry.RefusedError, 409),
         (registry.InvalidStateError, 409),  # the request is fine; the version's state is not
         (registry.RegistryError, 400),

@@ -820,6 +820,7 @@ def _paths() -> dict[str, Any]:
                 errors={
                     400: "invalid name, or the run has no single model file to register",
                     404: "no such run",
+                    422: "the model file needs types that are not trusted (named in the message)",
                 },
             ),
         },

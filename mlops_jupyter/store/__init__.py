@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mlops_jupyter.store.lineage import LineageStore
     from mlops_jupyter.store.registry import RegistryStore
     from mlops_jupyter.store.runs import RunStore
+    from mlops_jupyter.store.serving import ServingStore
     from mlops_jupyter.store.webhooks import WebhookStore
 
 _stores: dict[StoreLocation, Store] = {}
@@ -64,6 +65,12 @@ class Store:
         from mlops_jupyter.store.webhooks import WebhookStore
 
         return WebhookStore(self.db)
+
+    @cached_property
+    def serving(self) -> ServingStore:
+        from mlops_jupyter.store.serving import ServingStore
+
+        return ServingStore(self.db)
 
     def referenced_digests(self) -> set[str]:
         """Blob keys some table still points at (garbage collection keeps these)."""

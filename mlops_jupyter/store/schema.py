@@ -384,3 +384,53 @@ gate_notebook_runs = Table(
     Column("reason", Text),
     Column("at", Float, nullable=False),
 )
+
+# -- serving (migration 0007_serving) ------------------------------------------------------------
+# One row per live model-server worker process; `serve ls` groups them by server_id.
+model_servers = Table(
+    "model_servers",
+    metadata,
+    Column("server_id", ID, primary_key=True),
+    Column("worker", Integer, primary_key=True, autoincrement=False),  # 0..N-1
+    Column("pid", Integer, nullable=False),
+    Column("host", String(255), nullable=False),  # the machine
+    Column("url", String(512), nullable=False),  # http://127.0.0.1:PORT
+    Column("name", String(128), nullable=False),
+    Column("alias", String(64)),  # None when started on a version number
+    Column("version", Integer),  # the version being served (None before the first load)
+    Column("pinned", Integer, nullable=False),  # 0/1
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat", Float, nullable=False),
+    Column("requests", Integer, nullable=False),  # answered since start
+    Column("request_rate", Float),  # per second over the last window
+    Column("p50_ms", Float),
+    Column("p95_ms", Float),
+    Column("error", Text),  # the last load or store error, None when healthy
+    Index("ix_model_servers_name", "name", "heartbeat"),
+)
+
+# Sampled predictions (one row per predicted row) and the delayed labels joined to them.
+served_predictions = Table(
+    "served_predictions",
+    metadata,
+    Column("prediction_id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),  # the row's id: REQUEST or REQUEST/ROW
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("alias", String(64)),
+    Column("server_id", ID),
+    Column("at", Float, nullable=False),
+    Column("inputs", Text, nullable=False),  # JSON object column -> value
+    Column("output", Text, nullable=False),  # JSON value
+    Index("ix_served_predictions_request", "name", "request_id"),
+    Index("ix_served_predictions_time", "name", "at"),
+)
+
+served_outcomes = Table(
+    "served_outcomes",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("request_id", String(64), primary_key=True),
+    Column("y_true", Text, nullable=False),  # JSON value
+    Column("at", Float, nullable=False),
+)

@@ -61,6 +61,14 @@ def store_artifact(store: Store, run_id: str, path_or_obj: Any, name: str | None
     return artifact_name
 
 
+def store_bytes(store: Store, run_id: str, data: bytes, name: str, media_type: str) -> str:
+    """Record ``data`` as the run's artifact ``name`` with an explicit media type."""
+    artifact_name = safe_artifact_name(name)
+    digest = store.blobs.put_bytes(data)
+    store.runs.add_artifact(run_id, artifact_name, digest, len(data), media_type)
+    return artifact_name
+
+
 def read_artifact(store: Store, run_id: str, name: str) -> bytes:
     """The verified bytes of a run's artifact."""
     wanted = safe_artifact_name(name)

@@ -2,14 +2,14 @@
 gate results.
 
 Revision ID: 0008_governance
-Revises: 0002_registry
+Revises: 0007_serving
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_governance"
-down_revision = "0002_registry"
+down_revision = "0007_serving"
 branch_labels = None
 depends_on = None
 
