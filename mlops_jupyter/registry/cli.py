@@ -428,6 +428,17 @@ def models_history(name: str, alias: str | None, output_format: str) -> None:
     type=click.Choice(["any", "owners"]),
     help="owners: only the model's owners may approve (see `models owners`).",
 )
+@click.option(
+    "--auto-rollback/--no-auto-rollback",
+    default=None,
+    help="Monitoring: a failing check on a newly released version rolls its alias back.",
+)
+@click.option(
+    "--performance-tolerance",
+    type=float,
+    default=None,
+    help="Monitoring: how much worse than at registration a metric may get (absolute).",
+)
 @registry_errors
 def models_policy(
     name: str,
@@ -437,6 +448,8 @@ def models_policy(
     gates: tuple[str, ...],
     clear_gates: bool,
     approvers: str | None,
+    auto_rollback: bool | None,
+    performance_tolerance: float | None,
 ) -> None:
     """Show NAME's policy, or change it (audited)."""
     from mlops_jupyter.registry.models import get_policy, set_policy
@@ -444,7 +457,16 @@ def models_policy(
     if clear_gates and gates:
         raise click.UsageError("use either --gate or --clear-gates")
     changes = (
-        any(v is not None for v in (required_approvals, allow_self_approval, approvers))
+        any(
+            v is not None
+            for v in (
+                required_approvals,
+                allow_self_approval,
+                approvers,
+                auto_rollback,
+                performance_tolerance,
+            )
+        )
         or protected
         or gates
         or clear_gates
@@ -459,6 +481,8 @@ def models_policy(
         protected_aliases=protected or None,
         gates=[] if clear_gates else (gates or None),
         approvers=approvers,
+        auto_rollback=auto_rollback,
+        performance_tolerance=performance_tolerance,
     )
     _echo_json(policy.to_dict())
 

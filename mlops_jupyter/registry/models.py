@@ -116,6 +116,8 @@ def set_policy(
     protected_aliases: Iterable[str] | None = None,
     gates: Iterable[str | Gate] | None = None,
     approvers: str | None = None,
+    auto_rollback: bool | None = None,
+    performance_tolerance: float | None = None,
     actor: str | None = None,
     store: Store | None = None,
 ) -> Policy:
@@ -139,6 +141,8 @@ def set_policy(
             protected_aliases=protected_aliases,
             gates=gates,
             approvers=approvers,
+            auto_rollback=auto_rollback,
+            performance_tolerance=performance_tolerance,
         )
         at = now()
         tx.update_model(name, policy=after.to_json(), updated_at=at)

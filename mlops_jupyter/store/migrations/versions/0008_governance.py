@@ -2,14 +2,14 @@
 gate results.
 
 Revision ID: 0008_governance
-Revises: 0007_serving
+Revises: 0006_monitor
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_governance"
-down_revision = "0007_serving"
+down_revision = "0006_monitor"
 branch_labels = None
 depends_on = None
 
