@@ -6,14 +6,14 @@ or tag longer than that; its int4 step columns refused steps past 2**31. SQLite 
 limit (its INTEGER is 64-bit and its index rows are unbounded), so nothing changes there.
 
 Revision ID: 0004_values
-Revises: 0006_monitor
+Revises: 0008_governance
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_values"
-down_revision = "0006_monitor"
+down_revision = "0008_governance"
 branch_labels = None
 depends_on = None
 
