@@ -111,13 +111,11 @@ class MlopsAPIHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def acting_user(self) -> str:
-        """Name of the user jupyter_server authenticated (never a request field)."""
-        user = self.current_user
-        for attribute in ("username", "name"):
-            value = getattr(user, attribute, None)
-            if value:
-                return str(value)
-        return str(user) if user else "anonymous"
+        """Who acts (never a request field): the server's owner in a single-user server, the
+        authenticated name behind an identity provider that names users (``server/actor.py``)."""
+        from mlops_jupyter.server.actor import acting_user
+
+        return acting_user(self.identity_provider, self.current_user)
 
     def write_json(self, data: Any, status: int = 200) -> None:
         """Finish the request with ``data`` as JSON (``default=str`` for dates and ids)."""
