@@ -87,6 +87,17 @@ _EXPORTS: dict[str, str] = {
     "NotebookRun": "mlops_jupyter.batch.api",
     "ReproduceReport": "mlops_jupyter.batch.api",
     "ParameterError": "mlops_jupyter.batch.api",
+    # monitoring
+    "profile": "mlops_jupyter.tracking.profile",
+    "Profile": "mlops_jupyter.tracking.profile",
+    "ProfileError": "mlops_jupyter.tracking.profile",
+    "check_drift": "mlops_jupyter.monitor.checks",
+    "check_performance": "mlops_jupyter.monitor.checks",
+    "list_checks": "mlops_jupyter.monitor.checks",
+    "get_check": "mlops_jupyter.monitor.checks",
+    "MonitorError": "mlops_jupyter.monitor.checks",
+    "DriftReport": "mlops_jupyter.monitor.drift",
+    "PerformanceReport": "mlops_jupyter.monitor.performance",
     # serving
     "log_outcomes": "mlops_jupyter.serve.predictions",
     "serving_log": "mlops_jupyter.serve.predictions",

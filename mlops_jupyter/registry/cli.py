@@ -423,6 +423,17 @@ def models_history(name: str, alias: str | None, output_format: str) -> None:
     help="e.g. 'accuracy >= 0.9', 'rmse <= current - 2' (repeat; replaces).",
 )
 @click.option("--clear-gates", is_flag=True, help="Remove every gate.")
+@click.option(
+    "--auto-rollback/--no-auto-rollback",
+    default=None,
+    help="Monitoring: a failing check on a newly released version rolls its alias back.",
+)
+@click.option(
+    "--performance-tolerance",
+    type=float,
+    default=None,
+    help="Monitoring: how much worse than at registration a metric may get (absolute).",
+)
 @registry_errors
 def models_policy(
     name: str,
@@ -431,6 +442,8 @@ def models_policy(
     protected: tuple[str, ...],
     gates: tuple[str, ...],
     clear_gates: bool,
+    auto_rollback: bool | None,
+    performance_tolerance: float | None,
 ) -> None:
     """Show NAME's policy, or change it (audited)."""
     from mlops_jupyter.registry.models import get_policy, set_policy
@@ -438,7 +451,10 @@ def models_policy(
     if clear_gates and gates:
         raise click.UsageError("use either --gate or --clear-gates")
     changes = (
-        any(v is not None for v in (required_approvals, allow_self_approval))
+        any(
+            v is not None
+            for v in (required_approvals, allow_self_approval, auto_rollback, performance_tolerance)
+        )
         or protected
         or gates
         or clear_gates
@@ -452,6 +468,8 @@ def models_policy(
         allow_self_approval=allow_self_approval,
         protected_aliases=protected or None,
         gates=[] if clear_gates else (gates or None),
+        auto_rollback=auto_rollback,
+        performance_tolerance=performance_tolerance,
     )
     _echo_json(policy.to_dict())
 

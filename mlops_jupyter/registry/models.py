@@ -128,6 +128,8 @@ def set_policy(
     allow_self_approval: bool | None = None,
     protected_aliases: Iterable[str] | None = None,
     gates: Iterable[str | Gate] | None = None,
+    auto_rollback: bool | None = None,
+    performance_tolerance: float | None = None,
     actor: str | None = None,
     store: Store | None = None,
 ) -> Policy:
@@ -149,6 +151,8 @@ def set_policy(
             allow_self_approval=allow_self_approval,
             protected_aliases=protected_aliases,
             gates=gates,
+            auto_rollback=auto_rollback,
+            performance_tolerance=performance_tolerance,
         )
         at = now()
         tx.update_model(name, policy=after.to_json(), updated_at=at)

@@ -39,6 +39,7 @@ from mlops_jupyter.tracking.model_log import (
     TAG_MODEL_INPUT_DATASET,
     example_json,
 )
+from mlops_jupyter.tracking.profile import find_training_profile
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -251,6 +252,8 @@ def register_model(
     sig = _signature(signature, input_example, source.model, datasets)
     example = example_json(input_example) or _logged_example(store, run)
     metrics, params = finite_or_none(run.metrics), run.params
+    reference, reference_note = find_training_profile(datasets)
+    reference_text = reference.to_json() if reference is not None else None
 
     def work(tx: RegistryTransaction) -> ModelVersion:
         from mlops_jupyter.store.ids import new_id
@@ -281,6 +284,8 @@ def register_model(
             signature=sig,
         )
         card_text = card if isinstance(card, str) else generate_card(facts, card)
+        if not isinstance(card, str):
+            card_text = f"{card_text.rstrip()}\n\n## Monitoring reference\n\n{reference_note}\n"
         row = {
             "name": name,
             "version": number,
@@ -299,6 +304,7 @@ def register_model(
             "metrics": json.dumps(metrics),
             "params": json.dumps(params, default=str),
             "datasets": json.dumps(datasets, default=str),
+            "reference_profile": reference_text,
             "description": description,
             "status": "registered",
             "approval_round": 0,

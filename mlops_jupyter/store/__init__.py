@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mlops_jupyter.store.blobs import BlobStore
     from mlops_jupyter.store.database import Database
     from mlops_jupyter.store.lineage import LineageStore
+    from mlops_jupyter.store.monitor import MonitorStore
     from mlops_jupyter.store.registry import RegistryStore
     from mlops_jupyter.store.runs import RunStore
     from mlops_jupyter.store.serving import ServingStore
@@ -58,6 +59,12 @@ class Store:
         from mlops_jupyter.store.registry import RegistryStore
 
         return RegistryStore(self.db)
+
+    @cached_property
+    def monitor(self) -> MonitorStore:
+        from mlops_jupyter.store.monitor import MonitorStore
+
+        return MonitorStore(self.db)
 
     @cached_property
     def serving(self) -> ServingStore:

@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0007_serving"
+SCHEMA_HEAD = "0006_monitor"
 
 metadata = MetaData()
 
@@ -288,6 +288,29 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# -- monitoring (migration 0006_monitor) -----------------------------------------------------------
+# One row per drift/performance check. The check is also a run (kind "check") whose lineage edge
+# points at the model version checked; retrain/rollback actions taken because of it are recorded
+# on the row (retrain_run_id, candidate_version, rolled_back_to).
+monitor_checks = Table(
+    "monitor_checks",
+    metadata,
+    Column("check_id", ID, primary_key=True),
+    Column("run_id", ID, ForeignKey("runs.run_id"), nullable=False),
+    Column("name", String(128)),  # registered model (None: a check of data only)
+    Column("alias", String(64)),
+    Column("version", Integer),
+    Column("kind", String(16), nullable=False),  # drift | performance
+    Column("status", String(16), nullable=False),  # passed | failed
+    Column("drifted", Integer),  # 0/1 for drift checks
+    Column("summary", Text, nullable=False),  # JSON: the report (to_dict)
+    Column("retrain_run_id", ID),
+    Column("candidate_version", Integer),
+    Column("rolled_back_to", Integer),
+    Column("at", Float, nullable=False),
+    Index("ix_monitor_checks_model", "name", "at"),
 )
 
 # -- serving (migration 0007_serving) ------------------------------------------------------------
