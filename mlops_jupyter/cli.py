@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "run": "mlops_jupyter.batch.cli:run_command",
     "sweep": "mlops_jupyter.batch.cli:sweep_command",
     "reproduce": "mlops_jupyter.batch.cli:reproduce_command",
+    # governance wiring
+    "hooks": "mlops_jupyter.registry.hooks_cli:hooks_group",
     # serving (issue 13)
     "serve": "mlops_jupyter.serve.cli:serve_group",
 }

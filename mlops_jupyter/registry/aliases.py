@@ -264,7 +264,15 @@ def promote(
             report=report,
         )
 
-    return store.registry.write(work)
+    try:
+        return store.registry.write(work)
+    except PromotionRefusedError as refused:
+        report = refused.report
+        if report is not None and report.protected and not report.gates_passed:
+            from mlops_jupyter.registry.events import record_gate_failure
+
+            record_gate_failure(report, actor=actor, stage="promote", store=store)
+        raise
 
 
 def previous_holder(history: list[dict[str, Any]]) -> int | None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_jupyter.registry.errors import InvalidStateError, RegistryError, SelfApprovalError
 from mlops_jupyter.registry.models import require_model, resolve_actor, same_actor
 from mlops_jupyter.registry.names import version_target
+from mlops_jupyter.registry.owners import require_owner_approver
 from mlops_jupyter.registry.policy import Policy
 from mlops_jupyter.registry.versions import (
     ModelVersion,
@@ -64,6 +65,8 @@ def _decide(
         policy = Policy.from_json(require_model(tx, name)["policy"])
         row = require_version(tx, name, version, lock=True)
         approvals = tx.approvals(name, row["version"])
+        if decision == "approve" and policy.approvers == "owners":
+            require_owner_approver(tx, name, row["version"], actor)
         status, round_number = check(row, policy, approvals)
         at = now()
         tx.insert_approval(

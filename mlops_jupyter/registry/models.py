@@ -128,12 +128,14 @@ def set_policy(
     allow_self_approval: bool | None = None,
     protected_aliases: Iterable[str] | None = None,
     gates: Iterable[str | Gate] | None = None,
+    approvers: str | None = None,
     auto_rollback: bool | None = None,
     performance_tolerance: float | None = None,
     actor: str | None = None,
     store: Store | None = None,
 ) -> Policy:
-    """Change a model's policy (fields left as None keep their value); audited as ``policy``."""
+    """Change a model's policy (fields left as None keep their value); audited as ``policy``.
+    ``approvers="owners"`` accepts approvals only from the model's owners (``set_owners``)."""
     from mlops_jupyter.store.registry import now
 
     store = store or get_store()
@@ -151,6 +153,7 @@ def set_policy(
             allow_self_approval=allow_self_approval,
             protected_aliases=protected_aliases,
             gates=gates,
+            approvers=approvers,
             auto_rollback=auto_rollback,
             performance_tolerance=performance_tolerance,
         )

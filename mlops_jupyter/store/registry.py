@@ -25,6 +25,7 @@ from mlops_jupyter.registry.audit import canonical_json, event_hash
 from mlops_jupyter.store.access import AccessError, SessionRole, is_permission_error, session_role
 from mlops_jupyter.store.database import Database
 from mlops_jupyter.store.ids import new_id
+from mlops_jupyter.store.outbox import event_for_audit
 from mlops_jupyter.store.runs import dialect_insert
 from mlops_jupyter.store.schema import (
     alias_history,
@@ -232,6 +233,16 @@ class RegistryTransaction:
             update(audit_head)
             .where(audit_head.c.id == AUDIT_HEAD_ID)
             .values(seq=event["seq"], hash=event["hash"])
+        )
+        # the transition's outbox event, in this same transaction (store/outbox.py)
+        event_for_audit(
+            self.conn,
+            actor=actor,
+            action=action,
+            model=model,
+            target=target,
+            payload=payload,
+            at=at,
         )
         return event
 
