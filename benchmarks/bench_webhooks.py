@@ -95,8 +95,16 @@ def main() -> None:
             print(f"\r{index + 1}/{args.events} in-process", end="", file=sys.stderr)
         in_process.close()
         other = subprocess.Popen(
-            [sys.executable, "-m", "mlops_jupyter.cli", "hooks", "deliver", "--follow"]
-            + ["--poll", str(args.poll)],
+            [
+                sys.executable,
+                "-m",
+                "mlops_jupyter.cli",
+                "hooks",
+                "deliver",
+                "--follow",
+                "--poll",
+                str(args.poll),
+            ],
             env=env,
             stderr=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
