@@ -157,8 +157,8 @@ def set_owners(
     names = sorted(dict.fromkeys(normalize_owner(o) for o in owners))
     if len(names) > MAX_OWNERS:
         raise RegistryError(f"a model can have at most {MAX_OWNERS} owners, got {len(names)}")
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def work(tx: RegistryTransaction) -> list[str]:
         row = require_model(tx, name, lock=True)
