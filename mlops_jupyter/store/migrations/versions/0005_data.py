@@ -1,14 +1,14 @@
 """Input snapshots: a dataset version's bytes kept in the blob store, once per content.
 
 Revision ID: 0005_data
-Revises: 0006_monitor
+Revises: 0004_values
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_data"
-down_revision = "0006_monitor"
+down_revision = "0004_values"
 branch_labels = None
 depends_on = None
 
