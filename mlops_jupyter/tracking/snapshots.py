@@ -77,7 +77,18 @@ def take_snapshot(store: Store, path: str | os.PathLike[str], fingerprint: str) 
         log.debug("%s changed since it was read: not snapshotted as %s", path, fingerprint)
         return False
     store.data.add_snapshot(fingerprint, digest, os.path.getsize(path))
+    # garbage collection may have removed the blob between its write and the record: heal
+    store.blobs.ensure(digest, lambda: _verified_bytes(path, digest))
     return True
+
+
+def _verified_bytes(path: str | os.PathLike[str], digest: str) -> bytes:
+    import hashlib
+
+    data = Path(path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise OSError(f"{path} changed while its snapshot was being stored")
+    return data
 
 
 # -- listing and restoring ---------------------------------------------------------------------
