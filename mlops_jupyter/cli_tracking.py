@@ -163,6 +163,49 @@ def store_migrate() -> None:
     )
 
 
+# -- store grant (issue 9: database roles on a PostgreSQL team store) ----------------------------
+@store_group.command("grant")
+@click.argument("role")
+@click.option(
+    "--role",
+    "level",
+    required=True,
+    type=click.Choice(["reader", "writer", "approver", "admin"]),
+    help="What ROLE may do (each level includes the ones before it).",
+)
+@click.option("--show-sql", is_flag=True, help="Print the statements that were run.")
+def store_grant(role: str, level: str, show_sql: bool) -> None:
+    """Give the PostgreSQL role ROLE exactly one level of access to this store (replacing what
+    it had). Run it as the store's owner, again after `store migrate`.
+
+    \b
+    reader    read runs, models, the audit log
+    writer    + track runs and register versions, request approval
+    approver  + approve and reject, promote, roll back, archive
+    admin     + change a model's policy
+    Nobody but the owner can change or delete audit events. Registry actions of ROLE are
+    recorded as ROLE (its session_user): MLOPS_JUPYTER_USER cannot act as someone else.
+
+    \b
+    Example:  CREATE ROLE alice LOGIN;   (in psql, as the owner)
+              mlops-jupyter store grant alice --role approver
+    """
+    from mlops_jupyter.cli import EXIT_CHECK_FAILED, fail
+    from mlops_jupyter.store import get_store
+    from mlops_jupyter.store.access import grant
+
+    try:
+        statements = grant(get_store().db, role, level)
+    except PermissionError as error:
+        fail(str(error), EXIT_CHECK_FAILED)
+    except ValueError as error:
+        fail(str(error))
+    if show_sql:
+        for statement in statements:
+            click.echo(f"{statement};")
+    click.echo(f"granted {level} on this store to database role {role}")
+
+
 @click.command("gc")
 @click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
 def gc_command(dry_run: bool) -> None:

@@ -249,8 +249,8 @@ def promote(
         raise RegistryError(
             "a forced promotion needs a reason (it is recorded in the history and audit log)"
         )
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     expected = (
         _revision(store, name, alias) if expected_revision is None else int(expected_revision)
     )
@@ -336,8 +336,8 @@ def rollback(
     """Move ``alias`` back to the version that held it before the latest move still in effect."""
     check_model_name(name)
     check_alias(alias)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     expected = (
         _revision(store, name, alias) if expected_revision is None else int(expected_revision)
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.registry.errors import InvalidStateError, RegistryError, SelfApprovalError
-from mlops_jupyter.registry.models import require_model, resolve_actor
+from mlops_jupyter.registry.models import require_model, resolve_actor, same_actor
 from mlops_jupyter.registry.names import version_target
 from mlops_jupyter.registry.owners import require_owner_approver
 from mlops_jupyter.registry.policy import Policy
@@ -116,6 +116,7 @@ def request_approval(
     store: Store | None = None,
 ) -> ModelVersion:
     """Ask for review: the version becomes pending and a new approval round starts."""
+    store = store or get_store()
 
     def check(
         row: dict[str, Any], _policy: Policy, _approvals: list[dict[str, Any]]
@@ -127,8 +128,8 @@ def request_approval(
             raise InvalidStateError(f"{label} is already {row['status']}")
         return "pending", int(row["approval_round"]) + 1
 
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     _validation_notebooks(name, version, actor, store)
     return _decide(
         name,
@@ -183,21 +184,22 @@ def approve(
     store: Store | None = None,
 ) -> ModelVersion:
     """Approve a pending version as the acting user; it becomes approved once the policy's
-    number of distinct approvers is reached."""
-    actor = resolve_actor(actor)
+    number of distinct approvers is reached. Names compare trimmed and case-folded."""
+    store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def check(
         row: dict[str, Any], policy: Policy, approvals: list[dict[str, Any]]
     ) -> tuple[str, int]:
         _reviewable(row, "approve")
-        if actor == row["registered_by"] and not policy.allow_self_approval:
+        if same_actor(actor, row["registered_by"]) and not policy.allow_self_approval:
             raise SelfApprovalError(
                 f"{actor} registered {name} version {row['version']} and cannot approve it: "
                 "the policy requires approval by someone else"
             )
         round_number = int(row["approval_round"])
         approvers = approvers_in_round(approvals, round_number)
-        if actor in approvers:
+        if any(same_actor(actor, approver) for approver in approvers):
             raise InvalidStateError(
                 f"{actor} has already approved {name} version {row['version']} in this round"
             )
@@ -210,7 +212,7 @@ def approve(
         decision="approve",
         comment=_clean_comment(comment),
         actor=actor,
-        store=store or get_store(),
+        store=store,
         check=check,
     )
 
@@ -224,6 +226,7 @@ def reject(
     store: Store | None = None,
 ) -> ModelVersion:
     """Reject a pending version; the comment saying why is required."""
+    store = store or get_store()
     cleaned = _clean_comment(comment)
     if cleaned is None:
         raise RegistryError(f"rejecting {name} version {version} needs a comment saying why")
@@ -239,8 +242,8 @@ def reject(
         version,
         decision="reject",
         comment=cleaned,
-        actor=resolve_actor(actor),
-        store=store or get_store(),
+        actor=resolve_actor(actor, store),
+        store=store,
         check=check,
     )
 

@@ -42,7 +42,7 @@ def registry_errors(command: F) -> F:
 
         try:
             return command(*args, **kwargs)
-        except RefusedError as error:
+        except (RefusedError, PermissionError) as error:
             fail(str(error), EXIT_CHECK_FAILED)
         except (RegistryError, RunNotFoundError, SignatureError) as error:
             fail(str(error), EXIT_USAGE)

@@ -193,8 +193,8 @@ def export_release(
     model_ref = parse_model_uri(ref)
     target = Path(directory).expanduser().resolve()
     _check_target(target)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def read(tx: RegistryTransaction) -> ModelVersion:
         return load_version(tx, model_ref.name, version_number(tx, model_ref))

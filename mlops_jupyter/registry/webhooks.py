@@ -232,7 +232,7 @@ def add_hook(
         "secret": token,
         "key_id": kid,
         "active": 1,
-        "created_by": resolve_actor(actor),
+        "created_by": resolve_actor(actor, store),
         "created_at": now(),
     }
     store.webhooks.add_hook(row)

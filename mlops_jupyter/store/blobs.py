@@ -23,6 +23,10 @@ class CorruptArtifactError(RuntimeError):
     """A blob's bytes no longer hash to its key."""
 
 
+class ArtifactRootError(RuntimeError):
+    """The artifact root cannot be created or written (a file in the way, no permission)."""
+
+
 class ArtifactPathError(ValueError):
     """A key or name that would address something outside the artifact root."""
 
@@ -46,7 +50,12 @@ class BlobStore:
         self.fs: Any = fs
         self.root = root.rstrip("/")
         self.is_local = fs.protocol in ("file", "local") or "file" in (fs.protocol or ())
-        self.fs.makedirs(self.root, exist_ok=True)
+        try:
+            self.fs.makedirs(self.root, exist_ok=True)
+        except OSError as error:
+            raise ArtifactRootError(
+                f"cannot use the artifact root {url}: {error.strerror or error}"
+            ) from None
 
     def path_for(self, digest: str) -> str:
         if not _DIGEST.match(digest or ""):
