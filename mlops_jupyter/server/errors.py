@@ -6,9 +6,10 @@ user's input was wrong, or the store's state refuses the request). Anything else
 is logged with its traceback under a short error id, and the 500 answer carries that id (never
 the traceback), so a user can quote it and an operator can find the log line.
 
-Statuses: 400 malformed input, 404 unknown id, 409 a well-formed request that the registry's
-rules or the store's state refuse (self-approval, a corrupt or missing artifact blob, a store
-that cannot be opened or written).
+Statuses: 400 malformed input, 403 a privilege the store's database role lacks, 404 unknown id,
+409 a well-formed request that the registry's rules or the store's state refuse (self-approval,
+a corrupt or missing artifact blob, a store that cannot be opened or written), 422 a model file
+that needs untrusted types.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ def _table() -> tuple[tuple[type[BaseException], int], ...]:
         ModelNotFoundError,
         RefusedError,
         RegistryError,
+        UntrustedModelError,
     )
     from mlops_jupyter.registry.signature import SignatureError
+    from mlops_jupyter.store.access import AccessError
     from mlops_jupyter.store.blobs import (
         ArtifactPathError,
         ArtifactRootError,
@@ -44,6 +47,8 @@ def _table() -> tuple[tuple[type[BaseException], int], ...]:
         (ModelNotFoundError, 404),  # before RegistryError: it is one
         (RunNotFoundError, 404),
         (LineageTargetError, 404),
+        (UntrustedModelError, 422),  # before RefusedError: a model file with untrusted types
+        (AccessError, 403),  # the store's database role lacks the privilege (store grant)
         (RefusedError, 409),
         (InvalidStateError, 409),
         (CorruptArtifactError, 409),
