@@ -7,8 +7,11 @@ bundle's ``requirements.txt`` names — what a deployment would see. Checks, in 
 
 1. ``manifest``: every file listed in ``MANIFEST.sha256`` exists with its hash; no file is
    missing from the list; the model file's hash is the one ``release.json`` records;
-2. ``load``: the model loads with exactly the trusted types recorded in ``release.json`` (skops;
-   a pickle bundle is loaded only with ``trust_pickle=True``);
+2. ``load``: the model loads under the same rule as ``load_model`` (skops: only types skops
+   trusts by default, the package's scikit-learn allowlist and the caller's ``trusted``, checked
+   on the file's schema before anything is built; the types ``release.json`` lists are the
+   bundle's own claim and grant nothing; a pickle bundle is loaded only with
+   ``trust_pickle=True``);
 3. ``input``: ``input_example.json`` matches the input signature (columns and dtype families);
 4. ``predict``: the example runs through ``predict``;
 5. ``output``: the output has a row per example row, and the shape and dtype kind the
@@ -25,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +92,16 @@ try:
     data = (root / release["model_file"]).read_bytes()
     if release["format"] == "skops":
         import skops.io
-        model = skops.io.loads(data, trusted=list(release["trusted_types"]))
-        how = f"skops with {len(release['trusted_types'])} recorded trusted type(s)"
+        allowed = set(json.loads(os.environ.get("MLOPS_BUNDLE_TRUSTED") or "[]"))
+        needed = sorted(skops.io.get_untrusted_types(data=data))
+        refused = [name for name in needed if name not in allowed]
+        if refused:
+            raise ValueError(
+                "the model file needs untrusted types: " + ", ".join(refused)
+                + "; nothing from it was built (trust them with --trust TYPE if you know the file)"
+            )
+        model = skops.io.loads(data, trusted=needed)
+        how = f"skops with {len(needed)} allowlisted type(s)"
     elif release["format"] == "pickle" and os.environ.get("MLOPS_BUNDLE_TRUST_PICKLE") == "1":
         model = pickle.loads(data)
         how = "pickle (trusted by the caller)"
@@ -218,9 +230,16 @@ def output_spec(model: Any, input_example: dict[str, Any] | None) -> dict[str, A
 
 
 def check_bundle(
-    bundle_dir: str | Path, *, timeout: float = 300.0, trust_pickle: bool = False
+    bundle_dir: str | Path,
+    *,
+    timeout: float = 300.0,
+    trust_pickle: bool = False,
+    trusted: Iterable[Any] | None = None,
 ) -> BundleReport:
-    """Check a release bundle in a fresh, isolated Python process (see the module docstring)."""
+    """Check a release bundle in a fresh, isolated Python process (see the module docstring).
+    ``trusted``: types the model file may hold beyond skops' defaults and the allowlist."""
+    from mlops_jupyter.registry.serialization import SKLEARN_TRUSTED_TYPES, trusted_names
+
     source = Path(bundle_dir).expanduser().resolve()
     if not source.is_dir():
         raise FileNotFoundError(f"{bundle_dir} is not a directory")
@@ -232,6 +251,9 @@ def check_bundle(
         }
         if trust_pickle:
             env["MLOPS_BUNDLE_TRUST_PICKLE"] = "1"
+        env["MLOPS_BUNDLE_TRUSTED"] = json.dumps(
+            sorted(set(SKLEARN_TRUSTED_TYPES) | trusted_names(trusted))
+        )
         try:
             done = subprocess.run(
                 [sys.executable, "-I", "-c", CHECK_SCRIPT],

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, fail
-from mlops_jupyter.registry.cli import registry_errors
+from mlops_jupyter.registry.cli import TRUST_OPTION, registry_errors
 
 
 # -- models owners / models test --------------------------------------------------------------------
@@ -52,17 +52,25 @@ def models_owners(name: str, owners: tuple[str, ...], clear: bool, output_format
     is_flag=True,
     help="Load a pickle-format bundle (runs whatever code the file holds).",
 )
+@TRUST_OPTION
 @FORMAT_OPTION
 @registry_errors
-def models_test(bundle_dir: Path, timeout: float, trust_pickle: bool, output_format: str) -> None:
+def models_test(
+    bundle_dir: Path,
+    timeout: float,
+    trust_pickle: bool,
+    trusted: tuple[str, ...],
+    output_format: str,
+) -> None:
     """Test a release bundle (from `models export`) before shipping it: in a fresh Python
     process that sees only a copy of the bundle's files, verify MANIFEST.sha256, load the
-    model with the trusted types recorded in release.json, run input_example.json through
+    model (skops: only skops' default types, the scikit-learn allowlist and --trust; the
+    types release.json lists grant nothing), run input_example.json through
     predict and compare the output's shape and dtype with the signature. Exit 1 naming each
     failed check."""
     from mlops_jupyter.registry.bundle_test import check_bundle
 
-    report = check_bundle(bundle_dir, timeout=timeout, trust_pickle=trust_pickle)
+    report = check_bundle(bundle_dir, timeout=timeout, trust_pickle=trust_pickle, trusted=trusted)
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:

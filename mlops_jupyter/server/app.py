@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.extension.handler import ExtensionHandlerMixin
@@ -116,6 +117,52 @@ class MlopsAPIHandler(ExtensionHandlerMixin, APIHandler):
         from mlops_jupyter.server.actor import acting_user
 
         return acting_user(self.identity_provider, self.current_user)
+
+    # -- errors: one mapping for every handler (see ``server/errors.py``) -------------------
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        from mlops_jupyter.server.errors import new_error_id, status_for
+
+        if value is not None and status_for(value) is not None:
+            self.log.info("mlops_jupyter: %s %s: %s", self.request.method, self.request.path, value)
+            return
+        if isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+            return
+        self._mlops_error_id = new_error_id()
+        self.log.error(
+            "mlops_jupyter: unexpected error %s in %s %s",
+            self._mlops_error_id,
+            self.request.method,
+            self.request.path,
+            exc_info=(typ, value, tb),
+        )
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """JSON errors: an error of this package is its 4xx status with its own message; any
+        other is a 500 carrying the error id under which its traceback was logged."""
+        from mlops_jupyter.server.errors import status_for
+
+        error = (kwargs.get("exc_info") or (None, None, None))[1]
+        message = getattr(error, "message", None)
+        if message is not None and isinstance(error, tornado.web.HTTPError):
+            body: dict[str, Any] = {"message": message, "reason": self._reason}
+        elif error is not None and not isinstance(error, tornado.web.HTTPError):
+            status = status_for(error)
+            if status is not None:
+                self.set_status(status)
+                body = {"message": str(error), "reason": self._reason}
+            else:
+                error_id = getattr(self, "_mlops_error_id", None) or "unlogged"
+                body = {
+                    "message": f"internal error {error_id}: the server log has the details",
+                    "reason": None,
+                    "error_id": error_id,
+                }
+        else:
+            super().write_error(status_code, **kwargs)
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
 
     def write_json(self, data: Any, status: int = 200) -> None:
         """Finish the request with ``data`` as JSON (``default=str`` for dates and ids)."""

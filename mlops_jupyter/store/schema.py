@@ -9,6 +9,7 @@ the newest migration, so an up-to-date store opens without loading Alembic.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Float,
     ForeignKey,
@@ -22,9 +23,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0008_governance"
+SCHEMA_HEAD = "0004_values"
 
 metadata = MetaData()
+
+#: Characters of a param or tag value held by its (key, value) index on PostgreSQL.
+VALUE_INDEX_PREFIX = 200
 
 ID = String(32)
 
@@ -91,6 +95,8 @@ params = Table(
     Column("num", Float),  # numeric view for filters ("numbers compare as numbers")
     Column("text", Text),  # text view for filters and display
     Index("ix_params_key_num", "key", "num"),
+    # on PostgreSQL this index holds left(text, VALUE_INDEX_PREFIX) (0004_values): a btree row
+    # cannot hold a long text, and queries add the matching prefix condition
     Index("ix_params_key_text", "key", "text"),
 )
 
@@ -104,8 +110,8 @@ metrics = Table(
     Column("run_id", ID, ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
     Column("key", String(255), nullable=False),
     Column("points", Integer, nullable=False),
-    Column("first_step", Integer, nullable=False),
-    Column("last_step", Integer, nullable=False),
+    Column("first_step", BigInteger, nullable=False),  # 64-bit steps (0004_values)
+    Column("last_step", BigInteger, nullable=False),
     Column("steps", LargeBinary, nullable=False),
     Column("values", LargeBinary, nullable=False),
     Column("timestamps", LargeBinary, nullable=False),
@@ -118,7 +124,7 @@ latest_metrics = Table(
     Column("run_id", ID, ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("value", Float),
-    Column("step", Integer, nullable=False),
+    Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
     Index("ix_latest_metrics_key_value", "key", "value"),
 )
@@ -129,7 +135,7 @@ tags = Table(
     Column("run_id", ID, ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("value", Text, nullable=False),
-    Index("ix_tags_key_value", "key", "value"),
+    Index("ix_tags_key_value", "key", "value"),  # left(value, 200) on PostgreSQL, as params
 )
 
 artifacts = Table(
