@@ -378,7 +378,10 @@ def _schemas() -> dict[str, Any]:
                 "bound": FINITE_OR_NULL,
                 "passed": BOOLEAN,
                 "detail": STRING,
-            }
+                "run_id": nullable(STRING),
+                "output_notebook": nullable(STRING),
+            },
+            ["gate", "metric", "value", "bound", "passed", "detail"],
         ),
         "GateReport": obj(
             {
