@@ -492,7 +492,10 @@ def _schemas() -> dict[str, Any]:
                 "workers": INTEGER,
                 "pinned": {"type": "boolean"},
                 "requests": INTEGER,
-                "request_rate": {"type": "number", "description": "requests per second, last minute"},
+                "request_rate": {
+                    "type": "number",
+                    "description": "requests per second, last minute",
+                },
                 "p50_ms": nullable(NUMBER),
                 "p95_ms": nullable(NUMBER),
                 "error": nullable(STRING),
