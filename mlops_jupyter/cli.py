@@ -30,6 +30,9 @@ COMMANDS: dict[str, str] = {
     "run": "mlops_jupyter.batch.cli:run_command",
     "sweep": "mlops_jupyter.batch.cli:sweep_command",
     "reproduce": "mlops_jupyter.batch.cli:reproduce_command",
+    # monitoring (issue 12)
+    "monitor": "mlops_jupyter.monitor.cli:monitor_group",
+    "retrain": "mlops_jupyter.monitor.cli:retrain_command",
     # serving (issue 13)
     "serve": "mlops_jupyter.serve.cli:serve_group",
 }

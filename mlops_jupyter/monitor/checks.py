@@ -194,7 +194,15 @@ def _record(
     tags = {TAG_CHECK_ID: check_id, TAG_CHECK_STATUS: status}
     if target:
         tags[TAG_CHECK_MODEL] = f"models:/{target.name}/{target.version.version}"
-    with start_run(name=f"{kind} check {label}", kind="check", tags=tags) as run:
+    from mlops_jupyter.tracking import context
+
+    parent = None
+    if context.active_run() is None and os.environ.get(context.RUN_ID_ENV):
+        # a job notebook under the papermill engine: its checks are children of the job's run
+        parent = context.session_run().run_id
+    with start_run(
+        name=f"{kind} check {label}", kind="check", tags=tags, parent_run_id=parent
+    ) as run:
         run.log_metrics({k: v for k, v in metrics.items() if v is not None})
         if isinstance(current, (str, os.PathLike)) and os.path.isfile(os.fspath(current)):
             try:
