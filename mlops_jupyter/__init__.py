@@ -76,6 +76,16 @@ _EXPORTS: dict[str, str] = {
     "ModelIntegrityError": "mlops_jupyter.registry.api",
     "UntrustedModelError": "mlops_jupyter.registry.api",
     "SelfApprovalError": "mlops_jupyter.registry.api",
+    # governance wiring: owners, events, webhooks
+    "set_owners": "mlops_jupyter.registry.owners",
+    "get_owners": "mlops_jupyter.registry.owners",
+    "NotOwnerError": "mlops_jupyter.registry.owners",
+    "list_events": "mlops_jupyter.registry.events",
+    "notifications": "mlops_jupyter.registry.events",
+    "add_hook": "mlops_jupyter.registry.webhooks",
+    "list_hooks": "mlops_jupyter.registry.webhooks",
+    "remove_hook": "mlops_jupyter.registry.webhooks",
+    "delivery_log": "mlops_jupyter.registry.webhooks",
     # batch
     "run_notebook": "mlops_jupyter.batch.api",
     "sweep": "mlops_jupyter.batch.api",

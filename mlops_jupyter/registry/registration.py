@@ -245,8 +245,8 @@ def register_model(
     check_model_name(name)
     if format is not None:
         check_format(format)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     source, run = _resolve_source(store, run_or_model, format, trusted)
     datasets = _training_datasets(store, run)
     sig = _signature(signature, input_example, source.model, datasets)

@@ -68,7 +68,7 @@ class PredictionLogger:
         self.queued_rows = 0
         self.dropped = 0  # rows not logged because the queue was full
         self.written = 0
-        self._queue: deque[tuple[str, int, float, Any, Any]] = deque()
+        self._queue: deque[tuple[str, int, float, Any, Any, list[str] | None]] = deque()
         self._pending: list[dict[str, Any]] = []  # rows built but not yet written
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -76,7 +76,14 @@ class PredictionLogger:
         self._random = random.random
         self._count_lock = threading.Lock()
 
-    def offer(self, request_id: str, version: int, frame: Any, outputs: Any) -> bool:
+    def offer(
+        self,
+        request_id: str,
+        version: int,
+        frame: Any,
+        outputs: Any,
+        columns: list[str] | None = None,
+    ) -> bool:
         """Maybe queue one answered request (called on the request path: cheap)."""
         if self.rate <= 0.0 or (self.rate < 1.0 and self._random() >= self.rate):
             return False
@@ -86,7 +93,7 @@ class PredictionLogger:
                 self.dropped += rows
                 return False
             self.queued_rows += rows
-        self._queue.append((request_id, version, time.time(), frame, outputs))
+        self._queue.append((request_id, version, time.time(), frame, outputs, columns))
         if self.queued_rows >= BATCH_ROWS:
             self._wake.set()
         return True
@@ -111,12 +118,13 @@ class PredictionLogger:
         import pandas as pd
 
         while self._queue:
-            request_id, version, at, frame, outputs = self._queue.popleft()
+            request_id, version, at, frame, outputs, columns = self._queue.popleft()
             if isinstance(frame, pd.DataFrame):
                 records = frame.to_dict(orient="records")
             else:
                 array = np.asarray(frame)
-                records = [{str(i): v for i, v in enumerate(row)} for row in array.tolist()]
+                names = columns or [str(i) for i in range(array.shape[1])]
+                records = [dict(zip(names, row, strict=False)) for row in array.tolist()]
             values = outputs.tolist() if hasattr(outputs, "tolist") else list(outputs)
             for row_id, record, value in zip(
                 row_ids(request_id, len(values)), records, values, strict=False

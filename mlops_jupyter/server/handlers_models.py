@@ -140,6 +140,7 @@ class RegistryHandler(StoreHandler):
         (registry.ModelNotFoundError, 404),
         (registry.UntrustedModelError, 422),  # a hostile or unknown model file
         (registry.RefusedError, 409),
+        (PermissionError, 403),  # the database role may not do this (PostgreSQL grants)
         (registry.InvalidStateError, 409),  # the request is fine; the version's state is not
         (registry.RegistryError, 400),
         *StoreHandler.error_statuses,

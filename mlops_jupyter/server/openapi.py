@@ -50,6 +50,10 @@ VERSION_STATUSES = ["registered", "pending", "approved", "rejected"]
 
 JSON = "application/json"
 BAD_INPUT = "invalid input; the message says which parameter and why"
+STORE_REFUSED = (
+    "the store's state refuses the request: a stored blob is missing or fails verification, or "
+    "the store cannot be opened or written (the message says which)"
+)
 ANY: dict[str, Any] = {}
 
 
@@ -174,7 +178,15 @@ def _schemas() -> dict[str, Any]:
     }
     return {
         "Error": obj(
-            {"message": STRING, "reason": nullable(STRING), "traceback": STRING},
+            {
+                "message": STRING,
+                "reason": nullable(STRING),
+                "traceback": STRING,
+                "error_id": {
+                    "type": "string",
+                    "description": "id of the server log entry of an unexpected error (500)",
+                },
+            },
             ["message"],
         ),
         "Version": obj({"version": STRING, "api": {"type": "string", "const": API_VERSION}}),
@@ -366,7 +378,10 @@ def _schemas() -> dict[str, Any]:
                 "bound": FINITE_OR_NULL,
                 "passed": BOOLEAN,
                 "detail": STRING,
-            }
+                "run_id": nullable(STRING),
+                "output_notebook": nullable(STRING),
+            },
+            ["gate", "metric", "value", "bound", "passed", "detail"],
         ),
         "GateReport": obj(
             {
@@ -616,7 +631,11 @@ def operation(
     the OpenAPI links that say which answer feeds which request (clients and fuzzers follow them)."""
     status, success = ok
     responses: dict[str, Any] = {str(status): success}
-    defaults = {403: "not authenticated (or XSRF check failed)"}
+    defaults = {
+        403: "not authenticated (or XSRF check failed)",
+        409: STORE_REFUSED,
+        500: "a bug: the body's error_id names the server log entry with the details",
+    }
     if parameters or body:
         defaults[400] = BAD_INPUT
     for code, text in {**defaults, **(errors or {})}.items():
@@ -766,7 +785,7 @@ def _paths() -> dict[str, Any]:
                 ),
                 tag="runs",
                 parameters=[RUN_ID, path_param("artifact", "artifact name as logged")],
-                errors={404: "no such run or artifact", 500: "stored bytes fail verification"},
+                errors={404: "no such run or artifact", 409: "stored bytes fail verification"},
             )
         },
         "/lineage/{node_id}": {

@@ -3,7 +3,8 @@
 Store calls block (SQLite, PostgreSQL, artifact files), so they run in a small thread pool and
 the server's event loop stays free for kernels and other requests. Errors the domain raises for
 bad input or unknown ids become 400/404/409 answers with the domain's own message; answers are
-written as strict JSON (see ``serialize``).
+written as strict JSON (see ``serialize``). The mapping of errors to statuses lives in
+``server/errors.py``; a handler may prepend its own ``error_statuses``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 import tornado.web
 
+from mlops_jupyter.server import errors
 from mlops_jupyter.server.app import MlopsAPIHandler
 from mlops_jupyter.server.serialize import dumps
 from mlops_jupyter.server.validation import ApiError
@@ -41,7 +43,7 @@ class StoreHandler(MlopsAPIHandler):
         for error_type, status in self.error_statuses:
             if isinstance(error, error_type):
                 return status
-        return None
+        return errors.status_for(error)
 
     async def in_store(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``work(store, *args, **kwargs)`` in the thread pool; domain errors become HTTP errors."""
@@ -62,11 +64,3 @@ class StoreHandler(MlopsAPIHandler):
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(dumps(data))
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """jupyter_server's JSON error body, with our messages passed through unmangled."""
-        error = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(error, ApiError):
-            self.finish(dumps({"message": error.message, "reason": self._reason}))
-            return
-        super().write_error(status_code, **kwargs)

@@ -83,10 +83,18 @@ def choice_argument(
     return raw
 
 
-def positive_int(name: str, raw: str) -> int:
+#: Largest number a version (a 32-bit column on PostgreSQL) can be.
+MAX_VERSION = 2**31 - 1
+#: Deepest nesting of arrays and objects a JSON body may have.
+MAX_BODY_DEPTH = 64
+
+
+def positive_int(name: str, raw: str, maximum: int = MAX_VERSION) -> int:
     """A path segment that must be a positive integer (a model version)."""
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise ApiError(400, f"{name} must be a positive integer, got {raw[:50]!r}")
+    if len(raw) > 20 or int(raw) > maximum:
+        raise ApiError(400, f"{name} must be at most {maximum}, got {raw[:50]}")
     return int(raw)
 
 
@@ -115,6 +123,7 @@ def _not_json(literal: str) -> Any:
 def json_body(handler: tornado.web.RequestHandler, schema_name: str) -> dict[str, Any]:
     """The request's JSON body, validated against ``components/schemas/<schema_name>``."""
     raw = handler.request.body or b"{}"
+    _check_nesting(raw)
     try:
         body = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as error:
@@ -124,6 +133,32 @@ def json_body(handler: tornado.web.RequestHandler, schema_name: str) -> dict[str
         raise ApiError(400, f"invalid request body: {_describe(problem)}")
     _refuse_nul(body)
     return dict(body)
+
+
+def _check_nesting(raw: bytes) -> None:
+    """Refuse a body nested deeper than MAX_BODY_DEPTH before parsing it (the parser and the
+    schema check recurse), counting brackets outside strings."""
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_BODY_DEPTH:
+                raise ApiError(
+                    400,
+                    f"the request body is nested too deeply (more than {MAX_BODY_DEPTH} levels)",
+                )
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
 
 
 def _refuse_nul(value: Any, where: str = "body") -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryStore
     from mlops_jupyter.store.runs import RunStore
     from mlops_jupyter.store.serving import ServingStore
+    from mlops_jupyter.store.webhooks import WebhookStore
 
 _stores: dict[StoreLocation, Store] = {}
 _lock = threading.Lock()
@@ -59,6 +60,12 @@ class Store:
         from mlops_jupyter.store.registry import RegistryStore
 
         return RegistryStore(self.db)
+
+    @cached_property
+    def webhooks(self) -> WebhookStore:
+        from mlops_jupyter.store.webhooks import WebhookStore
+
+        return WebhookStore(self.db)
 
     @cached_property
     def monitor(self) -> MonitorStore:

@@ -46,7 +46,10 @@ def test_notebook_04_monitors_retrains_and_rolls_back(
     assert "Reference profile captured from the training data" in first.card
     drift, passed, bad = reversed(mj.list_checks("demand"))
     assert drift.status == "failed" and drift.drifted and drift.version == 1
-    assert sorted(mj.get_check(drift.check_id).report().drifted_columns) == ["region", "temperature"]
+    assert sorted(mj.get_check(drift.check_id).report().drifted_columns) == [
+        "region",
+        "temperature",
+    ]
     # the chain: check -> retrain run (the training notebook re-run) -> candidate v2
     retrain_run = mj.get_run(drift.retrain_run_id)
     assert retrain_run.kind == "notebook" and retrain_run.status == "finished"
