@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "hooks": "mlops_jupyter.registry.hooks_cli:hooks_group",
     # serving (issue 13)
     "serve": "mlops_jupyter.serve.cli:serve_group",
+    # data versions (issue 11)
+    "data": "mlops_jupyter.cli_data:data_group",
 }
 
 
