@@ -142,6 +142,14 @@ def _error_exits() -> tuple[tuple[tuple[type[BaseException], ...], int], ...]:
             InvalidValueError,
         )
         checks += (CorruptArtifactError, RefusedError)
+        for module, name in (
+            ("mlops_jupyter.monitor.checks", "MonitorError"),
+            ("mlops_jupyter.monitor.drift", "DriftInputError"),
+            ("mlops_jupyter.tracking.profile", "ProfileError"),
+        ):
+            found = getattr(importlib.import_module(module), name, None)
+            if isinstance(found, type) and issubclass(found, BaseException):
+                usage += (found,)
     except ImportError:  # pragma: no cover - a broken install still gets click's messages
         pass
     return ((checks, EXIT_CHECK_FAILED), (usage, EXIT_USAGE))
