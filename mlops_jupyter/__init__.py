@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "log_artifact": "mlops_jupyter.tracking.api",
     "log_input": "mlops_jupyter.tracking.api",
     "log_output": "mlops_jupyter.tracking.api",
+    "autolog": "mlops_jupyter.tracking.api",
     "Run": "mlops_jupyter.tracking.run",
     "runs": "mlops_jupyter.tracking.query",
     "get_run": "mlops_jupyter.tracking.query",
@@ -113,6 +114,7 @@ _EXPORTS: dict[str, str] = {
     # serving
     "log_outcomes": "mlops_jupyter.serve.predictions",
     "serving_log": "mlops_jupyter.serve.predictions",
+    "check_served_performance": "mlops_jupyter.serve.predictions",
     "model_servers": "mlops_jupyter.serve.servers",
 }
 

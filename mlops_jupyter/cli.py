@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "hooks": "mlops_jupyter.registry.hooks_cli:hooks_group",
     # serving (issue 13)
     "serve": "mlops_jupyter.serve.cli:serve_group",
+    # data versions (issue 11)
+    "data": "mlops_jupyter.cli_data:data_group",
 }
 
 
@@ -143,6 +145,14 @@ def _error_exits() -> tuple[tuple[tuple[type[BaseException], ...], int], ...]:
             InvalidValueError,
         )
         checks += (CorruptArtifactError, RefusedError)
+        for module, name in (
+            ("mlops_jupyter.monitor.checks", "MonitorError"),
+            ("mlops_jupyter.monitor.drift", "DriftInputError"),
+            ("mlops_jupyter.tracking.profile", "ProfileError"),
+        ):
+            found = getattr(importlib.import_module(module), name, None)
+            if isinstance(found, type) and issubclass(found, BaseException):
+                usage += (found,)
     except ImportError:  # pragma: no cover - a broken install still gets click's messages
         pass
     return ((checks, EXIT_CHECK_FAILED), (usage, EXIT_USAGE))

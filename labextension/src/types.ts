@@ -368,3 +368,26 @@ export interface ISweepDetail {
   params: Record<string, unknown>;
   children: IRun[];
 }
+
+/**
+ * A live model server (`mlops-jupyter serve`), from `GET servers`.
+ */
+export interface IModelServer {
+  server_id: string;
+  url: string;
+  model: string;
+  alias: string | null;
+  /** The version most of its workers serve. */
+  version: number | null;
+  /** Every version some worker serves (two during a swap). */
+  versions: number[];
+  heartbeat: string;
+  workers: number;
+  pinned: boolean;
+  requests: number;
+  request_rate: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  error: string | null;
+  host: string;
+}

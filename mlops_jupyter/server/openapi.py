@@ -479,6 +479,30 @@ def _schemas() -> dict[str, Any]:
             }
         ),
         "MonitorChecks": obj({"checks": array(ref("MonitorCheck"))}),
+        # live model servers (`mlops-jupyter serve`), from their heartbeats
+        "ModelServer": obj(
+            {
+                "server_id": STRING,
+                "url": {"type": "string", "description": "where the server listens"},
+                "model": STRING,
+                "alias": nullable(STRING),
+                "version": nullable({"type": "integer", "description": "what most workers serve"}),
+                "versions": array(INTEGER),
+                "heartbeat": {"type": "string", "description": "ISO time of the newest beat"},
+                "workers": INTEGER,
+                "pinned": {"type": "boolean"},
+                "requests": INTEGER,
+                "request_rate": {
+                    "type": "number",
+                    "description": "requests per second, last minute",
+                },
+                "p50_ms": nullable(NUMBER),
+                "p95_ms": nullable(NUMBER),
+                "error": nullable(STRING),
+                "host": STRING,
+            }
+        ),
+        "ModelServers": obj({"servers": array(ref("ModelServer"))}),
         "SweepProgress": obj(
             {
                 "total": nullable({"type": "integer", "description": "points planned"}),
@@ -958,6 +982,16 @@ def _paths() -> dict[str, Any]:
                     query_param("model", "only checks of this model", STRING),
                     query_param("alias", "only checks of the version holding this alias", STRING),
                 ],
+                errors={400: BAD_INPUT},
+            )
+        },
+        "/servers": {
+            "get": operation(
+                "Live model servers (a heartbeat in the last 30 s), newest first",
+                "listModelServers",
+                (200, json_response("live servers", "ModelServers")),
+                tag="serving",
+                parameters=[query_param("model", "only servers of this model", STRING)],
                 errors={400: BAD_INPUT},
             )
         },
