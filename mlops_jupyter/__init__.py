@@ -109,6 +109,8 @@ _EXPORTS: dict[str, str] = {
     "MonitorError": "mlops_jupyter.monitor.checks",
     "DriftReport": "mlops_jupyter.monitor.drift",
     "PerformanceReport": "mlops_jupyter.monitor.performance",
+    "retrain": "mlops_jupyter.monitor.retrain",
+    "RetrainResult": "mlops_jupyter.monitor.retrain",
     # serving
     "log_outcomes": "mlops_jupyter.serve.predictions",
     "serving_log": "mlops_jupyter.serve.predictions",
