@@ -1,21 +1,15 @@
-"""REST end point for monitoring checks (``GET /mlops/api/v1/monitor``).
-
-No monitoring module records checks yet (DESIGN.md's ``monitor/`` is still empty), so the
-answer is the documented empty list whatever the ``model``/``alias`` arguments; the sidebar's
-Monitoring section shows its empty state from it.
-"""
+"""REST handler for monitoring checks (``GET /mlops/api/v1/monitor``)."""
 
 from __future__ import annotations
 
 import tornado.web
 
+from mlops_jupyter.server.models import MonitorQuery
 from mlops_jupyter.server.rest import StoreHandler
+from mlops_jupyter.server.services_monitor import list_checks
 
 
 class MonitorHandler(StoreHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.reply({"checks": []})
-
-
-handlers = [(r"monitor", MonitorHandler)]
+        self.reply(await self.in_store(list_checks, self.query(MonitorQuery)))
