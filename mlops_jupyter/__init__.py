@@ -74,7 +74,18 @@ _EXPORTS: dict[str, str] = {
     "PromotionRefusedError": "mlops_jupyter.registry.api",
     "AliasConflictError": "mlops_jupyter.registry.api",
     "ModelIntegrityError": "mlops_jupyter.registry.api",
+    "UntrustedModelError": "mlops_jupyter.registry.api",
     "SelfApprovalError": "mlops_jupyter.registry.api",
+    # governance wiring: owners, events, webhooks
+    "set_owners": "mlops_jupyter.registry.owners",
+    "get_owners": "mlops_jupyter.registry.owners",
+    "NotOwnerError": "mlops_jupyter.registry.owners",
+    "list_events": "mlops_jupyter.registry.events",
+    "notifications": "mlops_jupyter.registry.events",
+    "add_hook": "mlops_jupyter.registry.webhooks",
+    "list_hooks": "mlops_jupyter.registry.webhooks",
+    "remove_hook": "mlops_jupyter.registry.webhooks",
+    "delivery_log": "mlops_jupyter.registry.webhooks",
     # batch
     "run_notebook": "mlops_jupyter.batch.api",
     "sweep": "mlops_jupyter.batch.api",
@@ -86,6 +97,21 @@ _EXPORTS: dict[str, str] = {
     "NotebookRun": "mlops_jupyter.batch.api",
     "ReproduceReport": "mlops_jupyter.batch.api",
     "ParameterError": "mlops_jupyter.batch.api",
+    # monitoring
+    "profile": "mlops_jupyter.tracking.profile",
+    "Profile": "mlops_jupyter.tracking.profile",
+    "ProfileError": "mlops_jupyter.tracking.profile",
+    "check_drift": "mlops_jupyter.monitor.checks",
+    "check_performance": "mlops_jupyter.monitor.checks",
+    "list_checks": "mlops_jupyter.monitor.checks",
+    "get_check": "mlops_jupyter.monitor.checks",
+    "MonitorError": "mlops_jupyter.monitor.checks",
+    "DriftReport": "mlops_jupyter.monitor.drift",
+    "PerformanceReport": "mlops_jupyter.monitor.performance",
+    # serving
+    "log_outcomes": "mlops_jupyter.serve.predictions",
+    "serving_log": "mlops_jupyter.serve.predictions",
+    "model_servers": "mlops_jupyter.serve.servers",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

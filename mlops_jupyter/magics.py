@@ -25,9 +25,10 @@ magic runs the body as a nested cell, the way ``%%capture`` does.
 Where the notebook path and cell id come from (``tracking.source`` has the path routes):
 ``JPY_SESSION_NAME`` (JupyterLab, Notebook 7), ipykernel's ``__session__``, VS Code's
 ``__vsc_ipynb_file__``, the papermill input path (``PAPERMILL_INPUT_PATH``, set by the
-``mlops`` papermill engine); the cell id is the ``cellId`` JupyterLab sends in the execute
-request's metadata (IPython passes it as ``ExecutionInfo.cell_id``; else the kernel's parent
-header is read).
+``mlops`` papermill engine), the input notebook of the ``papermill`` command that started the
+kernel; the cell id is the ``cellId`` JupyterLab sends in the execute request's metadata
+(IPython passes it as ``ExecutionInfo.cell_id``; else the kernel's parent header is read), else
+the nbformat-4.5 id of the notebook cell whose source is the code run (plain papermill).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class Track(Configurable):
     ).tag(config=True)
     max_fingerprint_bytes = Int(
         2 << 30, help="In-memory objects larger than this are not fingerprinted (0: no limit)."
+    ).tag(config=True)
+    max_child_runs = Int(
+        5,
+        help="Child runs per search CV: its best N candidates (all of them stay in the run's "
+        "cv_results.csv artifact; 0: no child runs).",
     ).tag(config=True)
 
 
@@ -175,7 +181,10 @@ class CellTracker:
 
         source = CellSource(body, notebook_path(), cell_id, execution_count)
         settings = CaptureSettings(
-            self.settings.autolog, self.settings.lineage, self.settings.max_fingerprint_bytes
+            self.settings.autolog,
+            self.settings.lineage,
+            self.settings.max_fingerprint_bytes,
+            max(self.settings.max_child_runs, 0),
         )
         try:
             cell = CellRun.start(options, source, self.shell.user_ns, settings, python_code)
@@ -247,13 +256,18 @@ class CellTracker:
 
 
 def _cell_id(info: Any, shell: Any) -> str | None:
+    """The frontend's cell id, else the id of the notebook cell with this code (papermill)."""
     cell_id = getattr(info, "cell_id", None)
     if cell_id:
         return str(cell_id)
     from mlops_jupyter.widgets.frontend import execute_request_metadata
 
     found = execute_request_metadata(shell).get("cellId")
-    return str(found) if found else None
+    if found:
+        return str(found)
+    from mlops_jupyter.tracking.source import notebook_cell_id, notebook_path
+
+    return notebook_cell_id(notebook_path(), getattr(info, "raw_cell", None) or "")
 
 
 def _notes(cell: Any) -> list[str]:

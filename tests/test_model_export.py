@@ -24,6 +24,7 @@ BUNDLE_FILES = {
     "MODEL_CARD.md",
     "lineage.json",
     "release.json",
+    "audit_head.json",
     "MANIFEST.sha256",
 }
 

@@ -63,14 +63,14 @@ def test_a_missing_model_file_is_refused(mj_store) -> None:  # type: ignore[no-u
         mj.load_model("models:/m/1")
 
 
-def test_skops_load_trusts_exactly_the_recorded_types(mj_store) -> None:  # type: ignore[no-untyped-def]
+def test_skops_load_does_not_trust_the_recorded_types(mj_store) -> None:  # type: ignore[no-untyped-def]
     X, y = diabetes()
     mj.register_model(RandomForestRegressor(n_estimators=2, random_state=0).fit(X, y), "forest")
     assert mj.load_model("models:/forest/1").predict(X.head(2)).shape == (2,)
+    # the record is information: emptying it (or adding to it) changes nothing about trust
     with mj_store.db.writer.connect() as conn, conn.begin():
         conn.execute(update(model_versions).values(trusted_types="[]"))
-    with pytest.raises(Exception, match="Untrusted types found"):
-        mj.load_model("models:/forest/1")
+    assert mj.load_model("models:/forest/1").predict(X.head(2)).shape == (2,)
 
 
 def test_pickle_only_when_asked_and_it_warns(mj_store) -> None:  # type: ignore[no-untyped-def]

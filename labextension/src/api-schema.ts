@@ -438,6 +438,11 @@ export interface components {
       reason?: string | null;
       /** @default null */
       traceback?: string | null;
+      /**
+       * @description id of the server log entry of an unexpected error (500)
+       * @default null
+       */
+      error_id?: string | null;
     };
     Experiment: {
       experiment_id: string;
@@ -740,7 +745,7 @@ export interface components {
       experiment: string;
       name: string | null;
       /** @enum {string} */
-      kind: 'cell' | 'notebook' | 'script' | 'sweep';
+      kind: 'cell' | 'notebook' | 'script' | 'sweep' | 'check';
       /** @enum {string} */
       status: 'running' | 'finished' | 'failed' | 'killed';
       attempt: number;
@@ -795,7 +800,7 @@ export interface components {
       experiment: string;
       name: string | null;
       /** @enum {string} */
-      kind: 'cell' | 'notebook' | 'script' | 'sweep';
+      kind: 'cell' | 'notebook' | 'script' | 'sweep' | 'check';
       /** @enum {string} */
       status: 'running' | 'finished' | 'failed' | 'killed';
       attempt: number;
@@ -927,6 +932,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   getOpenAPI: {
@@ -956,6 +979,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   listExperiments: {
@@ -978,6 +1019,24 @@ export interface operations {
       };
       /** @description not authenticated (or XSRF check failed) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -1036,6 +1095,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   getRun: {
@@ -1079,6 +1156,24 @@ export interface operations {
       };
       /** @description no such run */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -1141,6 +1236,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   getArtifact: {
@@ -1194,6 +1307,15 @@ export interface operations {
         };
       };
       /** @description stored bytes fail verification */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1257,6 +1379,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   listModels: {
@@ -1279,6 +1419,24 @@ export interface operations {
       };
       /** @description not authenticated (or XSRF check failed) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -1337,6 +1495,33 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the model file needs types that are not trusted (named in the message) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   getModel: {
@@ -1380,6 +1565,24 @@ export interface operations {
       };
       /** @description no such model */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -1439,6 +1642,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   getModelGates: {
@@ -1487,6 +1708,24 @@ export interface operations {
       };
       /** @description no such model or version */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -1567,6 +1806,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   listAudit: {
@@ -1587,7 +1835,8 @@ export interface operations {
           | 'force'
           | 'card'
           | 'profile'
-          | 'export';
+          | 'export'
+          | 'owners';
         /** @description only events by this user */
         actor?: string;
         /** @description page size */
@@ -1623,6 +1872,24 @@ export interface operations {
       };
       /** @description not authenticated (or XSRF check failed) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -1673,6 +1940,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   listSweeps: {
@@ -1709,6 +1994,24 @@ export interface operations {
       };
       /** @description not authenticated (or XSRF check failed) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -1767,6 +2070,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   getSweep: {
@@ -1817,6 +2138,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   getNotebookParameters: {
@@ -1860,6 +2199,24 @@ export interface operations {
       };
       /** @description no such notebook */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
         headers: {
           [name: string]: unknown;
         };

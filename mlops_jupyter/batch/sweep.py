@@ -131,7 +131,7 @@ def split_values(text: str) -> list[str]:
             continue
         current.append(char)
     values.append("".join(current).strip())
-    return [value for value in values if value != ""]
+    return values
 
 
 def grid_from_words(declared: ParameterList, words: Sequence[str]) -> dict[str, list[Any]]:
@@ -141,10 +141,15 @@ def grid_from_words(declared: ParameterList, words: Sequence[str]) -> dict[str, 
         name, values = split_assignment(word, "--grid")
         parameter = declared.get(name)
         texts = split_values(values)
-        if not texts:
+        if texts == [""]:
             raise ParameterError(f"--grid {name}= lists no values", name)
         typed = []
-        for text in texts:
+        for position, text in enumerate(texts, start=1):
+            if text == "":
+                raise ParameterError(
+                    f"--grid {name}={values}: value {position} of {len(texts)} is empty",
+                    name,
+                )
             try:
                 typed.append(parse_text(parameter.type, text) if parameter else guess_value(text))
             except ValueError:
@@ -152,8 +157,16 @@ def grid_from_words(declared: ParameterList, words: Sequence[str]) -> dict[str, 
                     f"parameter {name!r} expects {parameter.type_name if parameter else 'a value'}, got {text!r}",
                     name,
                 ) from None
+        check_finite(name, typed)
         grid[name] = typed
     return grid
+
+
+def check_finite(name: str, values: Sequence[Any]) -> None:
+    """Refuse NaN and infinities in a grid: a point with them cannot be compared or reproduced."""
+    for value in values:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParameterError(f"grid parameter {name!r}: {value!r} is not a finite number", name)
 
 
 def random_from_words(words: Sequence[str]) -> dict[str, Distribution]:
@@ -181,6 +194,7 @@ def sweep_points(
     for name, values in grid.items():
         if not values:
             raise ParameterError(f"grid parameter {name!r} lists no values", name)
+        check_finite(name, list(values))
     if distributions and not n:
         raise ParameterError("random search needs the number of points (--n N)")
     if not grid and not distributions:

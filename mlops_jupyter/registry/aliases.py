@@ -224,8 +224,8 @@ def promote(
         raise RegistryError(
             "a forced promotion needs a reason (it is recorded in the history and audit log)"
         )
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     expected = (
         _revision(store, name, alias) if expected_revision is None else int(expected_revision)
     )
@@ -264,7 +264,15 @@ def promote(
             report=report,
         )
 
-    return store.registry.write(work)
+    try:
+        return store.registry.write(work)
+    except PromotionRefusedError as refused:
+        report = refused.report
+        if report is not None and report.protected and not report.gates_passed:
+            from mlops_jupyter.registry.events import record_gate_failure
+
+            record_gate_failure(report, actor=actor, stage="promote", store=store)
+        raise
 
 
 def previous_holder(history: list[dict[str, Any]]) -> int | None:
@@ -291,8 +299,8 @@ def rollback(
     """Move ``alias`` back to the version that held it before the latest move still in effect."""
     check_model_name(name)
     check_alias(alias)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     expected = (
         _revision(store, name, alias) if expected_revision is None else int(expected_revision)
     )

@@ -27,6 +27,7 @@ from mlops_jupyter.registry.errors import (
     RefusedError,
     RegistryError,
     SelfApprovalError,
+    UntrustedModelError,
 )
 from mlops_jupyter.registry.export import export_release
 from mlops_jupyter.registry.gates import GateReport, GateResult
@@ -40,7 +41,7 @@ from mlops_jupyter.registry.models import (
 )
 from mlops_jupyter.registry.policy import Gate, Policy
 from mlops_jupyter.registry.registration import register_model
-from mlops_jupyter.registry.serialization import UnsafeFormatWarning
+from mlops_jupyter.registry.serialization import SKLEARN_TRUSTED_TYPES, UnsafeFormatWarning
 from mlops_jupyter.registry.signature import Signature, SignatureError
 from mlops_jupyter.registry.versions import (
     ModelVersion,
@@ -52,6 +53,7 @@ from mlops_jupyter.registry.versions import (
 )
 
 __all__ = [
+    "SKLEARN_TRUSTED_TYPES",
     "AliasChange",
     "AliasConflictError",
     "AuditEvent",
@@ -74,6 +76,7 @@ __all__ = [
     "Signature",
     "SignatureError",
     "UnsafeFormatWarning",
+    "UntrustedModelError",
     "alias_history",
     "approve",
     "archive",

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.registry.errors import InvalidStateError, RegistryError, SelfApprovalError
-from mlops_jupyter.registry.models import require_model, resolve_actor
+from mlops_jupyter.registry.models import require_model, resolve_actor, same_actor
 from mlops_jupyter.registry.names import version_target
+from mlops_jupyter.registry.owners import require_owner_approver
 from mlops_jupyter.registry.policy import Policy
 from mlops_jupyter.registry.versions import (
     ModelVersion,
@@ -64,6 +65,8 @@ def _decide(
         policy = Policy.from_json(require_model(tx, name)["policy"])
         row = require_version(tx, name, version, lock=True)
         approvals = tx.approvals(name, row["version"])
+        if decision == "approve" and policy.approvers == "owners":
+            require_owner_approver(tx, name, row["version"], actor)
         status, round_number = check(row, policy, approvals)
         at = now()
         tx.insert_approval(
@@ -112,6 +115,7 @@ def request_approval(
     store: Store | None = None,
 ) -> ModelVersion:
     """Ask for review: the version becomes pending and a new approval round starts."""
+    store = store or get_store()
 
     def check(
         row: dict[str, Any], _policy: Policy, _approvals: list[dict[str, Any]]
@@ -128,8 +132,8 @@ def request_approval(
         version,
         decision="request",
         comment=_clean_comment(comment),
-        actor=resolve_actor(actor),
-        store=store or get_store(),
+        actor=resolve_actor(actor, store),
+        store=store,
         check=check,
     )
 
@@ -143,21 +147,22 @@ def approve(
     store: Store | None = None,
 ) -> ModelVersion:
     """Approve a pending version as the acting user; it becomes approved once the policy's
-    number of distinct approvers is reached."""
-    actor = resolve_actor(actor)
+    number of distinct approvers is reached. Names compare trimmed and case-folded."""
+    store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def check(
         row: dict[str, Any], policy: Policy, approvals: list[dict[str, Any]]
     ) -> tuple[str, int]:
         _reviewable(row, "approve")
-        if actor == row["registered_by"] and not policy.allow_self_approval:
+        if same_actor(actor, row["registered_by"]) and not policy.allow_self_approval:
             raise SelfApprovalError(
                 f"{actor} registered {name} version {row['version']} and cannot approve it: "
                 "the policy requires approval by someone else"
             )
         round_number = int(row["approval_round"])
         approvers = approvers_in_round(approvals, round_number)
-        if actor in approvers:
+        if any(same_actor(actor, approver) for approver in approvers):
             raise InvalidStateError(
                 f"{actor} has already approved {name} version {row['version']} in this round"
             )
@@ -170,7 +175,7 @@ def approve(
         decision="approve",
         comment=_clean_comment(comment),
         actor=actor,
-        store=store or get_store(),
+        store=store,
         check=check,
     )
 
@@ -184,6 +189,7 @@ def reject(
     store: Store | None = None,
 ) -> ModelVersion:
     """Reject a pending version; the comment saying why is required."""
+    store = store or get_store()
     cleaned = _clean_comment(comment)
     if cleaned is None:
         raise RegistryError(f"rejecting {name} version {version} needs a comment saying why")
@@ -199,8 +205,8 @@ def reject(
         version,
         decision="reject",
         comment=cleaned,
-        actor=resolve_actor(actor),
-        store=store or get_store(),
+        actor=resolve_actor(actor, store),
+        store=store,
         check=check,
     )
 

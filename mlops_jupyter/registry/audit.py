@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mlops_jupyter.registry.anchor import Anchor
     from mlops_jupyter.store import Store
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of the first event
@@ -45,6 +46,7 @@ ACTIONS = (
     "card",
     "profile",
     "export",
+    "owners",  # governance: set_owners
 )
 
 
@@ -167,11 +169,28 @@ def _tail_problem(
     return None, None
 
 
-def verify_audit(*, expect_head: str | None = None, store: Store | None = None) -> AuditReport:
-    """Recompute the whole chain. ``expect_head``: a head hash recorded earlier (outside the
-    database), which also catches the removal of the newest events together with the head."""
+def verify_audit(
+    *,
+    expect_head: str | None = None,
+    anchor: Anchor | None = None,
+    store: Store | None = None,
+) -> AuditReport:
+    """Recompute the whole chain. ``expect_head``: a head recorded earlier outside the database
+    (``HASH`` or ``SEQ:HASH``; anything else is a :class:`ValueError`). ``anchor``: an
+    :class:`~mlops_jupyter.registry.anchor.Anchor` (see ``audit anchor``). Both also catch the
+    newest events deleted together with the head, and a chain whose hashes were recomputed."""
+    from mlops_jupyter.registry.anchor import Anchor, parse_head
     from mlops_jupyter.store import get_store
 
+    if expect_head is not None:
+        from mlops_jupyter.registry.errors import RegistryError
+
+        try:
+            expected_seq, expect_head = parse_head(expect_head)
+        except ValueError as error:
+            raise RegistryError(str(error)) from None
+        if expected_seq is not None and anchor is None:
+            anchor, expect_head = Anchor(expected_seq, expect_head, 0.0), None
     store = store or get_store()
     # the head first: events appended while we verify lie beyond it and are not judged
     head = store.registry.audit_head()
@@ -182,9 +201,21 @@ def verify_audit(*, expect_head: str | None = None, store: Store | None = None) 
     if broken is None and rewritten and not _chain_contains(store, str(expect_head), head[0]):
         broken = count
         problem = f"the expected head {expect_head} is not in the chain: the log was rewritten"
+    if broken is None and anchor is not None:
+        broken, problem = _anchor_problem(store, anchor, head)
     if broken is not None:
         return AuditReport(False, count, last_hash, broken, problem)
     return AuditReport(True, count, last_hash)
+
+
+def _anchor_problem(
+    store: Store, anchor: Anchor, head: tuple[int, str, int]
+) -> tuple[int | None, str | None]:
+    """The first event that no longer matches an anchor recorded outside the database."""
+    from mlops_jupyter.registry.anchor import check_anchor
+
+    mismatch = check_anchor(anchor, head, store.registry.iter_audit_rows(head[0]))
+    return (None, None) if mismatch is None else (mismatch.seq, mismatch.problem)
 
 
 def _chain_contains(store: Store, event_hash_value: str, up_to: int) -> bool:

@@ -42,12 +42,25 @@ def registry_errors(command: F) -> F:
 
         try:
             return command(*args, **kwargs)
-        except RefusedError as error:
+        except (RefusedError, PermissionError) as error:
             fail(str(error), EXIT_CHECK_FAILED)
         except (RegistryError, RunNotFoundError, SignatureError) as error:
             fail(str(error), EXIT_USAGE)
 
     return wrapper  # type: ignore[return-value]
+
+
+TRUST_OPTION = click.option(
+    "--trust",
+    "trusted",
+    multiple=True,
+    metavar="TYPE",
+    help=(
+        "A type the skops model file may hold beyond skops' defaults and the built-in "
+        "scikit-learn allowlist, e.g. --trust mypackage.MyTransformer (repeat). Only for files "
+        "whose origin you trust: a load builds these types."
+    ),
+)
 
 
 def _echo_json(value: Any) -> None:
@@ -196,10 +209,16 @@ def models_show(name: str, version: str | None, card: bool, output_format: str) 
     help="Needed ('pickle') only for a run's pickled model.",
 )
 @click.option("--description", help="What this version is.")
+@TRUST_OPTION
 @FORMAT_OPTION
 @registry_errors
 def models_register(
-    run_id: str, name: str, model_format: str | None, description: str | None, output_format: str
+    run_id: str,
+    name: str,
+    model_format: str | None,
+    description: str | None,
+    trusted: tuple[str, ...],
+    output_format: str,
 ) -> None:
     """Register the model logged by RUN_ID as a new version of NAME."""
     from mlops_jupyter.registry.registration import register_model
@@ -207,7 +226,9 @@ def models_register(
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsafeFormatWarning)
-        version = register_model(run_id, name, format=model_format, description=description)
+        version = register_model(
+            run_id, name, format=model_format, description=description, trusted=trusted
+        )
     for warning in caught:
         click.echo(f"warning: {warning.message}", err=True)
     if output_format == "json":
@@ -349,13 +370,14 @@ def models_archive(name: str, version: int, reason: str | None) -> None:
 @models_group.command("export")
 @click.argument("ref", metavar="NAME@ALIAS|NAME/VERSION")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@TRUST_OPTION
 @registry_errors
-def models_export(ref: str, directory: Path) -> None:
+def models_export(ref: str, directory: Path, trusted: tuple[str, ...]) -> None:
     """Write a release bundle: model file, signature, input example, requirements, model card,
     lineage summary and a SHA-256 manifest (check it with `sha256sum -c MANIFEST.sha256`)."""
     from mlops_jupyter.registry.export import export_release
 
-    target = export_release(ref, directory)
+    target = export_release(ref, directory, trusted=trusted)
     for path in sorted(p for p in target.iterdir()):
         click.echo(f"  {path.name}")
     click.echo(f"exported {ref} to {target}")
@@ -401,6 +423,22 @@ def models_history(name: str, alias: str | None, output_format: str) -> None:
     help="e.g. 'accuracy >= 0.9', 'rmse <= current - 2' (repeat; replaces).",
 )
 @click.option("--clear-gates", is_flag=True, help="Remove every gate.")
+@click.option(
+    "--approvers",
+    type=click.Choice(["any", "owners"]),
+    help="owners: only the model's owners may approve (see `models owners`).",
+)
+@click.option(
+    "--auto-rollback/--no-auto-rollback",
+    default=None,
+    help="Monitoring: a failing check on a newly released version rolls its alias back.",
+)
+@click.option(
+    "--performance-tolerance",
+    type=float,
+    default=None,
+    help="Monitoring: how much worse than at registration a metric may get (absolute).",
+)
 @registry_errors
 def models_policy(
     name: str,
@@ -409,6 +447,9 @@ def models_policy(
     protected: tuple[str, ...],
     gates: tuple[str, ...],
     clear_gates: bool,
+    approvers: str | None,
+    auto_rollback: bool | None,
+    performance_tolerance: float | None,
 ) -> None:
     """Show NAME's policy, or change it (audited)."""
     from mlops_jupyter.registry.models import get_policy, set_policy
@@ -416,7 +457,16 @@ def models_policy(
     if clear_gates and gates:
         raise click.UsageError("use either --gate or --clear-gates")
     changes = (
-        any(v is not None for v in (required_approvals, allow_self_approval))
+        any(
+            v is not None
+            for v in (
+                required_approvals,
+                allow_self_approval,
+                approvers,
+                auto_rollback,
+                performance_tolerance,
+            )
+        )
         or protected
         or gates
         or clear_gates
@@ -430,6 +480,9 @@ def models_policy(
         allow_self_approval=allow_self_approval,
         protected_aliases=protected or None,
         gates=[] if clear_gates else (gates or None),
+        approvers=approvers,
+        auto_rollback=auto_rollback,
+        performance_tolerance=performance_tolerance,
     )
     _echo_json(policy.to_dict())
 
@@ -461,22 +514,90 @@ def audit_group() -> None:
     """The tamper-evident log of every registry action."""
 
 
+def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from mlops_jupyter.registry.anchor import parse_head
+
+    if value is not None:
+        try:
+            parse_head(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
+
+
 @audit_group.command("verify")
 @click.option(
-    "--expect-head", help="A head hash recorded earlier; also catches deleted newest events."
+    "--expect-head",
+    metavar="[SEQ:]HASH",
+    callback=_check_head,
+    help="A head recorded earlier outside the database (64 hex digits, optionally SEQ: first); "
+    "also catches deleted newest events and recomputed hashes.",
+)
+@click.option(
+    "--anchor",
+    "anchor_source",
+    metavar="PATH|URL",
+    help="An anchor written by `audit anchor` (a file, an fsspec URL, or a release bundle "
+    "directory): exit 1 naming the first event that no longer matches it. Checked against "
+    "MLOPS_JUPYTER_AUDIT_KEY when that is set.",
 )
 @FORMAT_OPTION
 @registry_errors
-def audit_verify(expect_head: str | None, output_format: str) -> None:
-    """Recompute the hash chain: exit 1 naming the first broken event."""
+def audit_verify(expect_head: str | None, anchor_source: str | None, output_format: str) -> None:
+    """Recompute the hash chain: exit 1 naming the first broken event.
+
+    Without an anchor this catches edited, deleted and reordered events. Someone who can write
+    the database can also delete the newest events with the head, or recompute every hash after
+    an edit; only a head kept elsewhere catches that: `audit anchor --to ...` now, and
+    `audit verify --anchor ...` later.
+    """
+    from mlops_jupyter.registry.anchor import read_anchor
     from mlops_jupyter.registry.audit import verify_audit
 
-    report = verify_audit(expect_head=expect_head)
+    anchor = read_anchor(anchor_source) if anchor_source is not None else None
+    for note in anchor.notes if anchor is not None else ():
+        click.echo(f"note: {note}", err=True)
+    report = verify_audit(expect_head=expect_head, anchor=anchor)
     if output_format == "json":
         _echo_json(report.to_dict())
     else:
         click.echo(str(report), err=not report.ok)
     sys.exit(0 if report.ok else EXIT_CHECK_FAILED)
+
+
+@audit_group.command("anchor")
+@click.option(
+    "--to",
+    "to",
+    metavar="PATH|URL",
+    help="Where to write the anchor: a file or any fsspec URL (s3://bucket/anchors/today.json). "
+    "Default: print it.",
+)
+@click.option(
+    "--head-only",
+    is_flag=True,
+    help="Only the head; without it the anchor also holds a 16-digit fingerprint of every "
+    "event, so a later check names the first changed event.",
+)
+@registry_errors
+def audit_anchor(to: str | None, head_only: bool) -> None:
+    """Write the audit chain's head outside the database (signed with HMAC-SHA256 when
+    MLOPS_JUPYTER_AUDIT_KEY is set), after checking the chain is intact.
+
+    Keep anchors where whoever can write the database cannot (another machine, a
+    write-once bucket); `audit verify --anchor PATH` then catches a truncated or recomputed
+    chain. Every release bundle also carries the head (audit_head.json).
+    """
+    from mlops_jupyter.registry.anchor import current_anchor, write_anchor
+
+    anchor = current_anchor(fingerprints=not head_only)
+    signed = "signed" if anchor.signature else "unsigned (set MLOPS_JUPYTER_AUDIT_KEY to sign)"
+    if to is None:
+        click.echo(anchor.to_json(), nl=False)
+        click.echo(f"audit head {anchor.head}, {signed}", err=True)
+        return
+    write_anchor(anchor, to)
+    click.echo(f"anchored audit head {anchor.head} ({signed}) to {to}")
 
 
 @audit_group.command("ls")
@@ -524,6 +645,7 @@ def export_group() -> None:
     "--experiment", "experiments", multiple=True, help="Only runs of this experiment (repeat)."
 )
 @click.option("--artifact-root", help="Where new MLflow experiments keep artifacts.")
+@TRUST_OPTION
 @registry_errors
 def export_mlflow(
     directory: str | None,
@@ -531,6 +653,7 @@ def export_mlflow(
     models: tuple[str, ...],
     experiments: tuple[str, ...],
     artifact_root: str | None,
+    trusted: tuple[str, ...],
 ) -> None:
     """Re-create runs and registered models in MLflow, through MLflow's own client.
 
@@ -547,6 +670,7 @@ def export_mlflow(
         models=list(models) or None,
         experiments=list(experiments) or None,
         artifact_root=artifact_root,
+        trusted=trusted,
     )
     click.echo(
         f"exported to {report.tracking_uri}: {report.runs_created} run(s) created, {report.runs_existing} already there; "
@@ -556,3 +680,14 @@ def export_mlflow(
         click.echo(f"  {alias} -> MLflow version {version}")
     if directory is not None:
         click.echo(f"open it with: mlflow ui --backend-store-uri {report.tracking_uri}")
+
+
+# -- governance: models owners / models test (registry/governance_cli.py) ------------------------
+def _attach_governance_commands() -> None:
+    from mlops_jupyter.registry.governance_cli import models_owners, models_test
+
+    models_group.add_command(models_owners)
+    models_group.add_command(models_test)
+
+
+_attach_governance_commands()

@@ -57,5 +57,18 @@ class AliasConflictError(RefusedError):
         self.current = current
 
 
+class UntrustedModelError(RefusedError):
+    """A model file needs types that are not trusted; nothing in it was built."""
+
+    def __init__(self, types: list[str] | tuple[str, ...]) -> None:
+        self.types = tuple(types)
+        listed = ", ".join(self.types)
+        super().__init__(
+            f"refusing to load a model file that needs untrusted types: {listed}. Nothing from "
+            "the file was built. If you know where the file comes from and trust these types, "
+            f"pass trusted={list(self.types)!r} (CLI: --trust TYPE)"
+        )
+
+
 class ModelIntegrityError(RefusedError):
     """The model file's bytes no longer match the hash the registry recorded."""

@@ -2,7 +2,9 @@
 
 ``export_release("NAME@ALIAS", DIR)`` writes the model file (hash-checked on the way out), its
 signature and input example, pinned requirements of the packages the training run used, the
-model card, a lineage summary, release metadata and a ``MANIFEST.sha256`` that
+model card, a lineage summary, release metadata, the audit chain's head at export time
+(``audit_head.json``, signed when ``MLOPS_JUPYTER_AUDIT_KEY`` is set; ``audit verify --anchor
+BUNDLE`` checks the registry against it later) and a ``MANIFEST.sha256`` that
 ``sha256sum -c MANIFEST.sha256`` verifies. The bundle is assembled in a temporary directory
 and renamed into place, so a failed export leaves nothing behind.
 """
@@ -13,14 +15,17 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.registry.anchor import BUNDLE_ANCHOR, Anchor, current_anchor
 from mlops_jupyter.registry.errors import RegistryError
 from mlops_jupyter.registry.loaded import read_model_bytes
 from mlops_jupyter.registry.models import resolve_actor
 from mlops_jupyter.registry.names import parse_model_uri, version_target
+from mlops_jupyter.registry.serialization import SKOPS, check_trusted
 from mlops_jupyter.registry.versions import ModelVersion, load_version, version_number
 from mlops_jupyter.store import Store, get_store
 
@@ -107,16 +112,35 @@ def _check_target(directory: Path) -> None:
         )
 
 
+def _signature_with_output(version: ModelVersion, data: bytes) -> dict[str, Any] | None:
+    """The input signature plus the output (shape, dtype) of the input example's prediction,
+    which ``models test`` checks the shipped bundle against (skops models only: loading them
+    runs no code)."""
+    from mlops_jupyter.registry.bundle_test import output_spec
+    from mlops_jupyter.registry.serialization import SKOPS, deserialize
+
+    signature = version.signature.to_dict() if version.signature else None
+    if version.format != SKOPS or version.input_example is None:
+        return signature
+    model = deserialize(data, version.format, version.trusted_types)
+    output = output_spec(model, version.input_example)
+    return {**(signature or {}), "output": output} if output else signature
+
+
 def _write_bundle(
-    folder: Path, version: ModelVersion, run: RunView, data: bytes, alias: str | None, actor: str
+    folder: Path,
+    version: ModelVersion,
+    run: RunView,
+    data: bytes,
+    alias: str | None,
+    actor: str,
+    head: Anchor,
 ) -> None:
     from mlops_jupyter.store.registry import now
 
     file_name = version.artifact_name.rsplit("/", 1)[-1]
     (folder / file_name).write_bytes(data)
-    _write_json(
-        folder / "signature.json", version.signature.to_dict() if version.signature else None
-    )
+    _write_json(folder / "signature.json", _signature_with_output(version, data))
     if version.input_example is not None:
         _write_json(folder / "input_example.json", version.input_example)
     (folder / "requirements.txt").write_text(
@@ -145,21 +169,32 @@ def _write_bundle(
             "exported_at": now(),
         },
     )
+    (folder / BUNDLE_ANCHOR).write_text(head.to_json())
     (folder / MANIFEST).write_text(_manifest(folder))
 
 
 def export_release(
-    ref: str, directory: str | Path, *, actor: str | None = None, store: Store | None = None
+    ref: str,
+    directory: str | Path,
+    *,
+    trusted: Iterable[Any] | None = None,
+    actor: str | None = None,
+    store: Store | None = None,
 ) -> Path:
-    """Write the release bundle of ``NAME@ALIAS`` or ``NAME/VERSION`` into a new ``directory``."""
+    """Write the release bundle of ``NAME@ALIAS`` or ``NAME/VERSION`` into a new ``directory``.
+
+    A skops file is checked like a load (skops' defaults, the scikit-learn allowlist and
+    ``trusted``) before anything is written: a bundle never ships a file its users cannot
+    load safely.
+    """
     from mlops_jupyter.store.registry import now
     from mlops_jupyter.tracking.query import get_run
 
     model_ref = parse_model_uri(ref)
     target = Path(directory).expanduser().resolve()
     _check_target(target)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def read(tx: RegistryTransaction) -> ModelVersion:
         return load_version(tx, model_ref.name, version_number(tx, model_ref))
@@ -171,11 +206,14 @@ def export_release(
         "artifact_digest": version.artifact_digest,
     }
     data = read_model_bytes(store, record)
+    if version.format == SKOPS:
+        check_trusted(data, trusted)
     run = get_run(version.run_id, store=store)
+    head = current_anchor(store=store, fingerprints=False)  # refuses a broken chain
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        _write_bundle(staging, version, run, data, model_ref.alias, actor)
+        _write_bundle(staging, version, run, data, model_ref.alias, actor, head)
         manifest_hash = hashlib.sha256((staging / MANIFEST).read_bytes()).hexdigest()
         if target.exists():
             target.rmdir()  # checked empty above
@@ -194,6 +232,7 @@ def export_release(
                 "alias": model_ref.alias,
                 "directory": str(target),
                 "manifest_sha256": manifest_hash,
+                "audit_head": head.head,
             },
             at=now(),
         )

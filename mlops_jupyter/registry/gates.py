@@ -43,7 +43,9 @@ class GateReport:
 
     @property
     def approved(self) -> bool:
-        return self.status == "approved"
+        """Approved, and the approvals of its round still number what the policy requires:
+        the status column alone (which a writer role can edit on PostgreSQL) never releases."""
+        return self.status == "approved" and self.approvals >= self.required_approvals
 
     @property
     def gates_passed(self) -> bool:

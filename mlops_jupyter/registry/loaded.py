@@ -2,7 +2,9 @@
 ``LoadedModel`` it returns.
 
 A load reads the model file by the SHA-256 the registry recorded for the version, re-hashes the
-bytes and refuses a mismatch; skops then trusts exactly the types recorded at registration.
+bytes and refuses a mismatch; a skops file then loads only with the types skops trusts by
+default, the package's scikit-learn allowlist and the caller's ``trusted=`` (the types recorded
+at registration are information, not trust).
 ``predict`` (and ``predict_proba`` / ``decision_function`` when the model has them) checks each
 input against the signature first.
 """
@@ -10,6 +12,7 @@ input against the signature first.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.registry.errors import ModelIntegrityError
@@ -93,15 +96,19 @@ def read_model_bytes(store: Store, record: dict[str, Any]) -> bytes:
     return data
 
 
-def load_model(uri: str, *, store: Store | None = None) -> LoadedModel:
-    """Load ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` after checking its hash."""
+def load_model(
+    uri: str, *, trusted: Iterable[Any] | None = None, store: Store | None = None
+) -> LoadedModel:
+    """Load ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` after checking its hash.
+
+    ``trusted``: type names the file may hold beyond skops' defaults and the scikit-learn
+    allowlist; any other type is refused (:class:`UntrustedModelError`) before anything is built.
+    """
     ref = parse_model_uri(uri)
     store = store or get_store()
     record = store.registry.read(lambda tx: _record(tx, ref))
     data = read_model_bytes(store, record)
-    model = deserialize(
-        data, record["format"], json.loads(record["trusted_types"]), record["artifact_name"]
-    )
+    model = deserialize(data, record["format"], trusted, record["artifact_name"])
     signature = (
         Signature.from_dict(json.loads(record["signature"])) if record["signature"] else None
     )

@@ -226,12 +226,18 @@ def _pip_requirements(version: ModelVersion) -> list[str]:
     return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def _export_version(client: Any, version: ModelVersion, mlflow_run_id: str, store: Store) -> Any:
+def _export_version(
+    client: Any,
+    version: ModelVersion,
+    mlflow_run_id: str,
+    store: Store,
+    trusted: Iterable[Any] | None,
+) -> Any:
     import mlflow.sklearn
 
     from mlops_jupyter.registry.loaded import load_model
 
-    loaded = load_model(version.uri, store=store)  # hash-checked
+    loaded = load_model(version.uri, trusted=trusted, store=store)  # hash- and type-checked
     serialization = "skops" if version.format == "skops" else "pickle"
     artifact_path = f"registry/{version.name}/v{version.version}"
     with tempfile.TemporaryDirectory() as folder:
@@ -259,7 +265,12 @@ def _export_version(client: Any, version: ModelVersion, mlflow_run_id: str, stor
 
 
 def _export_model(
-    client: Any, name: str, runs: RunExporter, store: Store, report: MlflowExport
+    client: Any,
+    name: str,
+    runs: RunExporter,
+    store: Store,
+    report: MlflowExport,
+    trusted: Iterable[Any] | None,
 ) -> None:
     from mlops_jupyter.registry.models import get_model
     from mlops_jupyter.registry.versions import list_versions
@@ -284,7 +295,9 @@ def _export_model(
             report.versions_existing.append(label)
             continue
         mlflow_run_id = runs.export(get_run(version.run_id, store=store))
-        numbers[version.version] = _export_version(client, version, mlflow_run_id, store).version
+        numbers[version.version] = _export_version(
+            client, version, mlflow_run_id, store, trusted
+        ).version
         report.versions_created.append(label)
     for alias, version_number in model.aliases.items():
         client.set_registered_model_alias(name, alias, numbers[version_number])
@@ -298,12 +311,15 @@ def export_to_mlflow(
     models: Iterable[str] | None = None,
     experiments: Iterable[str] | None = None,
     artifact_root: str | None = None,
+    trusted: Iterable[Any] | None = None,
     store: Store | None = None,
 ) -> MlflowExport:
     """Re-create runs (all, or those of ``experiments``) and registered models (all, or
     ``models``) in MLflow: the tracking server at ``tracking_uri``, or a new self-contained
     store in ``directory`` (see :func:`mlflow_store_in`). ``artifact_root``: where new MLflow
-    experiments keep artifacts (default: MLflow's own, or ``directory/artifacts``)."""
+    experiments keep artifacts (default: MLflow's own, or ``directory/artifacts``). ``trusted``:
+    types the model files may hold beyond skops' defaults and the scikit-learn allowlist; every
+    file is checked before anything is written to MLflow."""
     from mlops_jupyter.registry.models import get_model, list_models
     from mlops_jupyter.tracking.query import get_run, search
 
@@ -313,6 +329,7 @@ def export_to_mlflow(
     names = list(models) if models is not None else [m.name for m in list_models(store=store)]
     for name in names:
         get_model(name, store=store)  # unknown names fail before anything is written
+    check_exportable(names, trusted=trusted, store=store)  # so do untrusted model files
     if directory is not None:
         tracking_uri, default_root = mlflow_store_in(directory)
         artifact_root = artifact_root or default_root
@@ -327,5 +344,32 @@ def export_to_mlflow(
         for row in rows:
             runs.export(get_run(row["run_id"], store=store))
     for name in names:
-        _export_model(client, name, runs, store, report)
+        _export_model(client, name, runs, store, report, trusted)
     return report
+
+
+def check_exportable(
+    names: Iterable[str] | None = None,
+    *,
+    trusted: Iterable[Any] | None = None,
+    store: Store | None = None,
+) -> None:
+    """Refuse (before MLflow is touched) when a version's file fails its hash or needs a type
+    that is not trusted; reads each file's schema only, builds nothing."""
+    from mlops_jupyter.registry.loaded import read_model_bytes
+    from mlops_jupyter.registry.models import list_models
+    from mlops_jupyter.registry.serialization import SKOPS, check_trusted
+    from mlops_jupyter.registry.versions import list_versions
+
+    store = store or get_store()
+    names = list(names) if names is not None else [m.name for m in list_models(store=store)]
+    for name in names:
+        for version in list_versions(name, store=store):
+            if version.format != SKOPS:
+                continue
+            record = {
+                "name": version.name,
+                "version": version.version,
+                "artifact_digest": version.artifact_digest,
+            }
+            check_trusted(read_model_bytes(store, record), trusted)

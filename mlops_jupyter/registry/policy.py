@@ -22,6 +22,7 @@ from mlops_jupyter.registry.errors import RegistryError
 from mlops_jupyter.registry.names import check_alias
 
 DEFAULT_PROTECTED = ("production",)
+APPROVERS = ("any", "owners")  # who may approve: anyone but the registrant, or only owners
 MAX_APPROVERS = 20
 _GATE = re.compile(
     r"^\s*(?:metrics\.)?(?P<metric>[A-Za-z_][\w.\-/]*)\s*(?P<op>>=|<=|>|<)\s*"
@@ -102,8 +103,18 @@ class Policy:
     allow_self_approval: bool = False
     protected_aliases: tuple[str, ...] = DEFAULT_PROTECTED
     gates: tuple[Gate, ...] = field(default_factory=tuple)
+    approvers: str = "any"
+    # monitoring: a failing check on a newly released version moves the alias back to its
+    # previous holder; a performance check fails when a metric is worse than the version's
+    # recorded value by more than ``performance_tolerance`` (absolute)
+    auto_rollback: bool = False
+    performance_tolerance: float = 0.05
 
     def __post_init__(self) -> None:
+        if self.approvers not in APPROVERS:
+            raise PolicyError(
+                f"approvers must be one of {', '.join(APPROVERS)}, got {self.approvers!r}"
+            )
         count = self.required_approvals
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_APPROVERS:
             raise PolicyError(
@@ -111,6 +122,13 @@ class Policy:
             )
         for alias in self.protected_aliases:
             check_alias(alias)
+        tolerance = self.performance_tolerance
+        if (
+            isinstance(tolerance, bool)
+            or not isinstance(tolerance, (int, float))
+            or not (math.isfinite(tolerance) and tolerance >= 0)
+        ):
+            raise PolicyError(f"performance_tolerance must be a number >= 0, got {tolerance!r}")
 
     def is_protected(self, alias: str) -> bool:
         return alias in self.protected_aliases
@@ -121,6 +139,9 @@ class Policy:
             "allow_self_approval": self.allow_self_approval,
             "protected_aliases": list(self.protected_aliases),
             "gates": [str(gate) for gate in self.gates],
+            "approvers": self.approvers,
+            "auto_rollback": self.auto_rollback,
+            "performance_tolerance": self.performance_tolerance,
         }
 
     def to_json(self) -> str:
@@ -133,6 +154,9 @@ class Policy:
             allow_self_approval=bool(data.get("allow_self_approval", False)),
             protected_aliases=tuple(data.get("protected_aliases", DEFAULT_PROTECTED)),
             gates=tuple(Gate.parse(text) for text in data.get("gates", ())),
+            approvers=str(data.get("approvers", "any")),
+            auto_rollback=bool(data.get("auto_rollback", False)),
+            performance_tolerance=float(data.get("performance_tolerance", 0.05)),
         )
 
     @classmethod
@@ -146,9 +170,16 @@ class Policy:
         allow_self_approval: bool | None = None,
         protected_aliases: Iterable[str] | None = None,
         gates: Iterable[str | Gate] | None = None,
+        approvers: str | None = None,
+        auto_rollback: bool | None = None,
+        performance_tolerance: float | None = None,
     ) -> Policy:
         """A copy with the given fields replaced (None keeps a field)."""
         updates: dict[str, Any] = {}
+        if auto_rollback is not None:
+            updates["auto_rollback"] = bool(auto_rollback)
+        if performance_tolerance is not None:
+            updates["performance_tolerance"] = performance_tolerance
         if required_approvals is not None:
             updates["required_approvals"] = required_approvals
         if allow_self_approval is not None:
@@ -159,4 +190,6 @@ class Policy:
             updates["gates"] = tuple(
                 gate if isinstance(gate, Gate) else Gate.parse(gate) for gate in gates
             )
+        if approvers is not None:
+            updates["approvers"] = approvers
         return replace(self, **updates)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,9 @@ from mlops_jupyter.registry.serialization import (
     SKOPS,
     ModelFile,
     check_format,
+    check_trusted,
     deserialize,
+    format_of_file,
     inspect_file,
     serialize,
 )
@@ -37,6 +39,7 @@ from mlops_jupyter.tracking.model_log import (
     TAG_MODEL_INPUT_DATASET,
     example_json,
 )
+from mlops_jupyter.tracking.profile import find_training_profile
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -69,13 +72,17 @@ def _flavor(model: Any) -> str:
 
 
 # -- where the model comes from ------------------------------------------------------------------
-def _log_estimator(store: Store, model: Any, format: str) -> ModelSource:
+def _log_estimator(
+    store: Store, model: Any, format: str, trusted: Iterable[Any] | None
+) -> ModelSource:
     """Save a fitted estimator into the active run (the session run when none is active)."""
     from mlops_jupyter.tracking import context
     from mlops_jupyter.tracking.artifacts import store_artifact
 
     _flavor(model)
     file = serialize(model, format)
+    if file.format == SKOPS:  # its later loads must pass the same check
+        check_trusted(file.data, trusted)
     run = context.current_run()
     name = store_artifact(store, run.run_id, file.data, f"model/{file.file_name}")
     run.set_tags({TAG_MODEL_CLASS: model_class_name(model), TAG_MODEL_ARTIFACT: name})
@@ -106,21 +113,24 @@ def _model_artifact(run: RunView) -> dict[str, Any]:
     )
 
 
-def _logged_model(store: Store, run: RunView, format: str | None) -> ModelSource:
+def _logged_model(
+    store: Store, run: RunView, format: str | None, trusted: Iterable[Any] | None
+) -> ModelSource:
     record = _model_artifact(run)
-    file = inspect_file(store.blobs.get_bytes(record["digest"]), record["name"])
-    if file.format == PICKLE and format != PICKLE:
+    data = store.blobs.get_bytes(record["digest"])
+    if format_of_file(record["name"]) == PICKLE and format != PICKLE:
         raise RegistryError(
             f"run {run.run_id} logged its model as a pickle ({record['name']}); loading a pickle can run "
             "arbitrary code. Register it with format='pickle' to accept that, or log the model with skops."
         )
-    model = deserialize(file.data, file.format, file.trusted_types, record["name"])
+    file = inspect_file(data, record["name"], trusted)  # refuses untrusted types, builds nothing
+    model = deserialize(file.data, file.format, trusted, record["name"])
     _flavor(model)
     return ModelSource(run.run_id, record["name"], record["digest"], file, model)
 
 
 def _resolve_source(
-    store: Store, run_or_model: Any, format: str | None
+    store: Store, run_or_model: Any, format: str | None, trusted: Iterable[Any] | None
 ) -> tuple[ModelSource, RunView]:
     from mlops_jupyter.tracking.query import RunView, get_run
     from mlops_jupyter.tracking.run import Run
@@ -132,8 +142,8 @@ def _resolve_source(
         run_or_model = run_or_model.run_id
     if isinstance(run_or_model, (str, os.PathLike)):
         run = get_run(str(run_or_model), store=store)
-        return _logged_model(store, run, format), run
-    source = _log_estimator(store, run_or_model, format or SKOPS)
+        return _logged_model(store, run, format, trusted), run
+    source = _log_estimator(store, run_or_model, format or SKOPS, trusted)
     return source, get_run(source.run_id, store=store)
 
 
@@ -219,6 +229,7 @@ def register_model(
     card: str | Mapping[str, Any] | None = None,
     format: str | None = None,
     description: str | None = None,
+    trusted: Iterable[Any] | None = None,
     actor: str | None = None,
     store: Store | None = None,
 ) -> ModelVersion:
@@ -227,18 +238,22 @@ def register_model(
     ``signature``: a Signature, ``{column: dtype}`` or training data (default: inferred from the
     data the model was fitted on). ``card``: Markdown to use as the card, or sections
     (``intended_use``, ``limitations``, ...) to add to the generated one. ``format``: ``"skops"``
-    (default) or ``"pickle"`` (warns; needed to register a run's pickled model).
+    (default) or ``"pickle"`` (warns; needed to register a run's pickled model). ``trusted``:
+    type names a skops file may hold beyond skops' defaults and the scikit-learn allowlist
+    (never taken from the file); any other type is refused before anything is built.
     """
     check_model_name(name)
     if format is not None:
         check_format(format)
-    actor = resolve_actor(actor)
     store = store or get_store()
-    source, run = _resolve_source(store, run_or_model, format)
+    actor = resolve_actor(actor, store)
+    source, run = _resolve_source(store, run_or_model, format, trusted)
     datasets = _training_datasets(store, run)
     sig = _signature(signature, input_example, source.model, datasets)
     example = example_json(input_example) or _logged_example(store, run)
     metrics, params = finite_or_none(run.metrics), run.params
+    reference, reference_note = find_training_profile(datasets)
+    reference_text = reference.to_json() if reference is not None else None
 
     def work(tx: RegistryTransaction) -> ModelVersion:
         from mlops_jupyter.store.ids import new_id
@@ -269,6 +284,8 @@ def register_model(
             signature=sig,
         )
         card_text = card if isinstance(card, str) else generate_card(facts, card)
+        if not isinstance(card, str):
+            card_text = f"{card_text.rstrip()}\n\n## Monitoring reference\n\n{reference_note}\n"
         row = {
             "name": name,
             "version": number,
@@ -287,6 +304,7 @@ def register_model(
             "metrics": json.dumps(metrics),
             "params": json.dumps(params, default=str),
             "datasets": json.dumps(datasets, default=str),
+            "reference_profile": reference_text,
             "description": description,
             "status": "registered",
             "approval_round": 0,

@@ -28,7 +28,9 @@ from mlops_jupyter.server.validation import ApiError, check_text, positive_int
 class RegistryHandler(StoreHandler):
     error_statuses: ErrorStatuses = (
         (registry.ModelNotFoundError, 404),
+        (registry.UntrustedModelError, 422),  # a hostile or unknown model file
         (registry.RefusedError, 409),
+        (PermissionError, 403),  # the database role may not do this (PostgreSQL grants)
         (registry.InvalidStateError, 409),  # the request is fine; the version's state is not
         (registry.RegistryError, 400),
         *StoreHandler.error_statuses,

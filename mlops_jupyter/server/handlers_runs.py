@@ -7,16 +7,22 @@ from urllib.parse import quote
 
 import tornado.web
 
-from mlops_jupyter.server import services_runs as runs
 from mlops_jupyter.server.models import RunsQuery, SeriesQuery
 from mlops_jupyter.server.rest import StoreHandler
+from mlops_jupyter.server.services_runs import (
+    artifact_bytes,
+    list_experiments,
+    list_runs,
+    metric_series,
+    run_detail,
+)
 from mlops_jupyter.server.validation import check_text
 
 
 class ExperimentsHandler(StoreHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.reply(await self.in_store(runs.list_experiments))
+        self.reply(await self.in_store(list_experiments))
 
 
 class RunsHandler(StoreHandler):
@@ -24,13 +30,13 @@ class RunsHandler(StoreHandler):
     async def get(self) -> None:
         query = self.query(RunsQuery)
         root = self.settings["server_root_dir"]
-        self.reply(await self.in_store(runs.list_runs, query, root))
+        self.reply(await self.in_store(list_runs, query, root))
 
 
 class RunHandler(StoreHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
-        self.reply(await self.in_store(runs.run_detail, check_text("run_id", run_id)))
+        self.reply(await self.in_store(run_detail, check_text("run_id", run_id)))
 
 
 class MetricSeriesHandler(StoreHandler):
@@ -38,7 +44,7 @@ class MetricSeriesHandler(StoreHandler):
     async def get(self, run_id: str, key: str) -> None:
         query = self.query(SeriesQuery)
         series = await self.in_store(
-            runs.metric_series,
+            metric_series,
             check_text("run_id", run_id),
             check_text("key", key),
             query.max_points,
@@ -50,7 +56,7 @@ class ArtifactHandler(StoreHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str, artifact: str) -> None:
         payload = await self.in_store(
-            runs.artifact_bytes, check_text("run_id", run_id), check_text("artifact", artifact)
+            artifact_bytes, check_text("run_id", run_id), check_text("artifact", artifact)
         )
         # Always an opaque download, never rendered in the Jupyter origin: an HTML or SVG
         # artifact served with its own media type could run script with the user's credentials.

@@ -94,6 +94,9 @@ class Error(BaseModel):
     message: str
     reason: str | None = None
     traceback: str | None = None
+    error_id: str | None = Field(
+        None, description="id of the server log entry of an unexpected error (500)"
+    )
 
     model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
 

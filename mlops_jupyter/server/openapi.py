@@ -35,6 +35,13 @@ from mlops_jupyter.server.models import ALIAS_PATTERN, MODEL_NAME_PATTERN
 
 JSON = "application/json"
 REF = "#/components/schemas/{model}"
+#: Statuses every operation may answer (besides its own): see ``server/errors.py``.
+COMMON_ERRORS = {
+    403: "not authenticated (or XSRF check failed)",
+    409: "the store's state refuses the request: a stored blob is missing or fails verification, "
+    "or the store cannot be opened or written (the message says which)",
+    500: "a bug: the body's error_id names the server log entry with the details",
+}
 
 
 def _strip_titles(node: Any) -> Any:
@@ -118,7 +125,7 @@ def _operation(route: Any, op: Any) -> dict[str, Any]:
     ]
     if op.query is not None:
         parameters += _query_parameters(op.query)
-    errors = {403: "not authenticated (or XSRF check failed)"}
+    errors = dict(COMMON_ERRORS)
     if parameters or op.body is not None:
         errors[400] = BAD_INPUT
     errors.update(op.errors)

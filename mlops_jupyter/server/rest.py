@@ -7,7 +7,9 @@ writes the response model it gets back (:meth:`StoreHandler.reply`).
 
 Store calls block (SQLite, PostgreSQL, artifact files), so they run in a small thread pool and
 the server's event loop stays free for kernels and other requests. Errors the domain raises for
-bad input or unknown ids become 400/404/409 answers with the domain's own message.
+bad input or unknown ids become 4xx answers with the domain's own message. The mapping of
+errors to statuses lives in ``server/errors.py``; a handler may prepend its own
+``error_statuses``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from typing import Any, TypeVar
 import tornado.web
 from pydantic import BaseModel
 
+from mlops_jupyter.server import errors
 from mlops_jupyter.server.app import MlopsAPIHandler
-from mlops_jupyter.server.serialize import dumps
 from mlops_jupyter.server.validation import ApiError, Q, R, parse_body, parse_query
 from mlops_jupyter.store.filters import FilterError
 from mlops_jupyter.tracking.query import RunNotFoundError
@@ -46,7 +48,7 @@ class StoreHandler(MlopsAPIHandler):
         for error_type, status in self.error_statuses:
             if isinstance(error, error_type):
                 return status
-        return None
+        return errors.status_for(error)
 
     async def in_store(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``work(store, *args, **kwargs)`` in the thread pool; domain errors become HTTP errors."""
@@ -77,11 +79,3 @@ class StoreHandler(MlopsAPIHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(answer.model_dump_json(by_alias=True))
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """jupyter_server's JSON error body, with our messages passed through unmangled."""
-        error = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(error, ApiError):
-            self.finish(dumps({"message": error.message, "reason": self._reason}))
-            return
-        super().write_error(status_code, **kwargs)

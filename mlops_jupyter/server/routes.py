@@ -196,7 +196,7 @@ ROUTES: list[Route] = [
             "runs",
             ("application/octet-stream", {"type": "string", "format": "binary"}),
             "the artifact's bytes, always as an attachment of type application/octet-stream",
-            errors={404: "no such run or artifact", 500: "stored bytes fail verification"},
+            errors={404: "no such run or artifact", 409: "stored bytes fail verification"},
         ),
     ),
     # -- lineage ----------------------------------------------------------------------------
@@ -243,6 +243,7 @@ ROUTES: list[Route] = [
             errors={
                 400: "invalid name, or the run has no single model file to register",
                 404: "no such run",
+                422: "the model file needs types that are not trusted (named in the message)",
             },
             links={
                 op: {"name": "$response.body#/name", "version": "$response.body#/version"}

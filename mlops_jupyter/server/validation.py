@@ -35,10 +35,18 @@ def check_text(name: str, value: str) -> str:
     return value
 
 
-def positive_int(name: str, raw: str) -> int:
+#: Largest number a version (a 32-bit column on PostgreSQL) can be.
+MAX_VERSION = 2**31 - 1
+#: Deepest nesting of arrays and objects a JSON body may have.
+MAX_BODY_DEPTH = 64
+
+
+def positive_int(name: str, raw: str, maximum: int = MAX_VERSION) -> int:
     """A path segment that must be a positive integer (a model version)."""
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise ApiError(400, f"{name} must be a positive integer, got {raw[:50]!r}")
+    if len(raw) > 20 or int(raw) > maximum:
+        raise ApiError(400, f"{name} must be at most {maximum}, got {raw[:50]}")
     return int(raw)
 
 
@@ -110,6 +118,7 @@ def _not_json(literal: str) -> Any:
 def parse_body(handler: tornado.web.RequestHandler, model: type[R]) -> R:
     """The request's JSON body as ``model``: strict JSON (no NaN), no NUL characters, strict types."""
     raw = handler.request.body or b"{}"
+    _check_nesting(raw)
     try:
         body = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as error:
@@ -121,6 +130,32 @@ def parse_body(handler: tornado.web.RequestHandler, model: type[R]) -> R:
         return model.model_validate(body)
     except ValidationError as error:
         raise ApiError(400, _body_message(error.errors()[0])) from None
+
+
+def _check_nesting(raw: bytes) -> None:
+    """Refuse a body nested deeper than MAX_BODY_DEPTH before parsing it (the parser and the
+    schema check recurse), counting brackets outside strings."""
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_BODY_DEPTH:
+                raise ApiError(
+                    400,
+                    f"the request body is nested too deeply (more than {MAX_BODY_DEPTH} levels)",
+                )
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
 
 
 def _refuse_nul(value: Any, where: str = "body") -> None:

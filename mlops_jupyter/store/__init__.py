@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from mlops_jupyter.store.blobs import BlobStore
     from mlops_jupyter.store.database import Database
     from mlops_jupyter.store.lineage import LineageStore
+    from mlops_jupyter.store.monitor import MonitorStore
     from mlops_jupyter.store.registry import RegistryStore
     from mlops_jupyter.store.runs import RunStore
+    from mlops_jupyter.store.serving import ServingStore
+    from mlops_jupyter.store.webhooks import WebhookStore
 
 _stores: dict[StoreLocation, Store] = {}
 _lock = threading.Lock()
@@ -57,6 +60,24 @@ class Store:
         from mlops_jupyter.store.registry import RegistryStore
 
         return RegistryStore(self.db)
+
+    @cached_property
+    def webhooks(self) -> WebhookStore:
+        from mlops_jupyter.store.webhooks import WebhookStore
+
+        return WebhookStore(self.db)
+
+    @cached_property
+    def monitor(self) -> MonitorStore:
+        from mlops_jupyter.store.monitor import MonitorStore
+
+        return MonitorStore(self.db)
+
+    @cached_property
+    def serving(self) -> ServingStore:
+        from mlops_jupyter.store.serving import ServingStore
+
+        return ServingStore(self.db)
 
     def referenced_digests(self) -> set[str]:
         """Blob keys some table still points at (garbage collection keeps these)."""

@@ -12,7 +12,7 @@ from mlops_jupyter.tracking import context
 from mlops_jupyter.tracking.datasets import DatasetRef
 from mlops_jupyter.tracking.run import Run
 
-RUN_KINDS = ("cell", "notebook", "script", "sweep")
+RUN_KINDS = ("cell", "notebook", "script", "sweep", "check")
 
 
 def start_run(

@@ -7,13 +7,18 @@ the cell imports it) and removed when it ends.
 
 What is recorded, at the end of the cell:
 
-- the candidate model (the last fitted estimator; for a search CV its ``best_estimator_``):
+- only the user's own calls: a fit or metric call made from inside scikit-learn (the
+  ``LabelEncoder`` of ``classification_report``, the folds of ``cross_val_score``) is not
+  reported (``capture.called_by_library``); of several fits of one class, the last counts;
+- the candidate model (the last fitted predictor, else the last fitted estimator; for a
+  search CV its ``best_estimator_``):
   its ``get_params()`` flattened (``step__param`` for pipelines) as params, ``fit_time_s``;
   other estimators fitted in the cell get their class name as prefix (``standardscaler__copy``),
   the way ``make_pipeline`` names steps;
 - X and y of each fit: fingerprint, shape and schema, as lineage inputs;
-- search CV: ``best_<param>`` params, ``best_cv_score``, and one finished child run per
-  candidate with its params and its ``cv_results_`` numbers;
+- search CV: ``best_<param>`` params, ``best_cv_score``, the whole ``cv_results_`` as the
+  artifact ``cv_results.csv``, and one finished child run (params and ``cv_results_`` numbers)
+  for each of the best N candidates (``%config Track.max_child_runs``, default 5);
 - ``score(X, y)`` as metric ``score_<X variable>``, ``accuracy_score(y_test, ...)`` as
   ``accuracy_score_y_test`` (the bare function name when the argument is not a variable).
 """
@@ -26,6 +31,7 @@ import inspect
 import json
 import numbers
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -134,9 +140,10 @@ def _fit_reporter(method: str) -> Callable[..., None]:
             with contextlib.suppress(Exception):  # sparse or odd inputs: no example, same fit
                 record.input_example = example_json(features) if features is not None else None
             record.y = capture.dataset_for(_positional(args, kwargs, 2, "y", "Y"), "y")
-            for ref, name in ((record.X, "X"), (record.y, "y")):
-                if ref is not None:
-                    capture.add_dataset(ref, "input", name)
+            if record.X is not None:
+                record.X = capture.add_dataset(record.X, "input", "X")
+            if record.y is not None:
+                record.y = capture.add_dataset(record.y, "input", "y")
 
     report.__name__ = f"report_{method}"
     return report
@@ -192,15 +199,20 @@ def deployable_model(estimator: Any) -> Any:
 
 
 def model_class_name(model: Any) -> str:
-    """``sklearn.ensemble.RandomForestClassifier``: the public import path when there is one."""
+    """``sklearn.ensemble.RandomForestClassifier``: the public import path when there is one.
+
+    Only modules already imported are consulted (naming a model never imports anything); a
+    class defined in the notebook is ``__main__.MySVC``, one from a local module or another
+    package keeps its own module path.
+    """
     cls = type(model)
-    public = ".".join(part for part in cls.__module__.split(".") if not part.startswith("_"))
-    try:
-        if getattr(importlib.import_module(public), cls.__name__, None) is cls:
+    module = str(getattr(cls, "__module__", None) or "")
+    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    if public and public != module:
+        found = sys.modules.get(public)
+        if found is not None and getattr(found, cls.__name__, None) is cls:
             return f"{public}.{cls.__qualname__}"
-    except ImportError:
-        pass
-    return f"{cls.__module__}.{cls.__qualname__}"
+    return f"{module}.{cls.__qualname__}" if module else cls.__qualname__
 
 
 def param_value(value: Any) -> Any:
@@ -239,26 +251,59 @@ def _json_safe(value: Any) -> bool:
     return True
 
 
-def record_fits(capture: Capture, explicit_params: tuple[str, ...] = ()) -> None:
+def is_predictor(estimator: Any) -> bool:
+    """A model that predicts (a classifier, regressor, clusterer, a pipeline or search ending
+    in one), as opposed to a transformer fitted alongside it."""
+    try:
+        return callable(getattr(estimator, "predict", None))
+    except Exception:  # available_if checks may raise on odd states
+        return False
+
+
+def candidate_record(records: list[FitRecord]) -> FitRecord:
+    """The cell's model: the last fitted predictor, else the last fitted estimator."""
+    for record in reversed(records):
+        if is_predictor(record.estimator):
+            return record
+    return records[-1]
+
+
+def latest_per_class(records: list[FitRecord]) -> list[FitRecord]:
+    """The most recent record of each estimator class, in fitting order (a loop that fits a
+    fresh ``GridSearchCV`` 30 times has one search whose candidates are worth child runs)."""
+    latest: dict[type, FitRecord] = {}
+    for record in records:
+        latest.pop(type(record.estimator), None)
+        latest[type(record.estimator)] = record
+    return list(latest.values())
+
+
+def record_fits(
+    capture: Capture, explicit_params: tuple[str, ...] = (), max_child_runs: int = 5
+) -> None:
     """Params, fit times and search results of the cell's fits; the candidate's unprefixed."""
     from mlops_jupyter.tracking.model_log import TAG_ESTIMATORS
 
     run = capture.run
     records = list(capture.fits.values())
-    candidate = records[-1]
+    candidate = candidate_record(records)
+    searches = {id(record) for record in latest_per_class(records) if is_search(record.estimator)}
     keep = set(explicit_params)  # -p values win over autologged ones
     for record in records:
         prefix = "" if record is candidate else type(record.estimator).__name__.lower() + "__"
         params = {prefix + key: value for key, value in flat_params(record.estimator).items()}
         run.log_params({key: value for key, value in params.items() if key not in keep})
         run.log_metric(prefix + "fit_time_s", record.seconds)
-        if is_search(record.estimator):
-            record_search(run, record.estimator, prefix, capture)
+        if id(record) in searches:
+            record_search(run, record.estimator, prefix, capture, max_child_runs)
     run.set_tag(TAG_ESTIMATORS, ", ".join(model_class_name(record.estimator) for record in records))
 
 
-def record_search(run: Run, search: Any, prefix: str, capture: Capture) -> None:
-    """Best params and score on the cell run, and one child run per candidate."""
+def record_search(
+    run: Run, search: Any, prefix: str, capture: Capture, max_child_runs: int = 5
+) -> None:
+    """Best params and score on the cell run, the whole ``cv_results_`` as one CSV artifact,
+    and one child run for each of the best ``max_child_runs`` candidates."""
     best_params = getattr(search, "best_params_", None) or {}
     run.log_params(
         {f"{prefix}best_{key}": param_value(value) for key, value in best_params.items()}
@@ -266,10 +311,63 @@ def record_search(run: Run, search: Any, prefix: str, capture: Capture) -> None:
     best_score = getattr(search, "best_score_", None)
     if isinstance(best_score, numbers.Real):
         run.log_metric(prefix + "best_cv_score", float(best_score))
-    record_candidates(run, search.cv_results_, capture)
+    results = search.cv_results_
+    from mlops_jupyter.tracking.artifacts import store_bytes
+
+    store_bytes(
+        run.store, run.run_id, cv_results_csv(results), f"{prefix}{CV_RESULTS_ARTIFACT}", "text/csv"
+    )
+    best = best_candidates(results, getattr(search, "refit", True), max_child_runs)
+    record_candidates(run, results, capture, best)
 
 
-def record_candidates(run: Run, results: dict[str, Any], capture: Capture) -> None:
+CV_RESULTS_ARTIFACT = "cv_results.csv"
+
+
+def cv_results_csv(results: dict[str, Any]) -> bytes:
+    """``cv_results_`` as CSV: one row per candidate, ``params`` as JSON, masked values empty."""
+    import csv
+    import io
+
+    columns = list(results)
+    count = len(results.get("params", ()))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for index in range(count):
+        row = []
+        for column in columns:
+            value = results[column][index]
+            if column == "params":
+                value = json.dumps(param_value(value), sort_keys=True)
+            elif getattr(results[column], "mask", None) is not None and bool(
+                results[column].mask[index]
+            ):
+                value = ""
+            else:
+                value = param_value(value)
+            row.append(value)
+        writer.writerow(row)
+    return buffer.getvalue().encode()
+
+
+def best_candidates(results: dict[str, Any], refit: Any, limit: int) -> list[int]:
+    """Indexes of the ``limit`` best candidates by the search's rank (its refit metric when it
+    has several), best first; candidates in order when there is no rank."""
+    count = len(results.get("params", ()))
+    rank_key = f"rank_test_{refit}" if isinstance(refit, str) else "rank_test_score"
+    if rank_key not in results:
+        rank_key = next((key for key in results if key.startswith("rank_test_")), "")
+    order = list(range(count))
+    if rank_key:
+        ranks = results[rank_key]
+        order.sort(key=lambda index: (int(ranks[index]), index))
+    return order[: max(limit, 0)]
+
+
+def record_candidates(
+    run: Run, results: dict[str, Any], capture: Capture, indexes: list[int]
+) -> None:
     from mlops_jupyter.tracking import context
 
     columns = {
@@ -281,7 +379,8 @@ def record_candidates(run: Run, results: dict[str, Any], capture: Capture) -> No
         and values.dtype.kind in "biuf"
     }
     notebook_path = capture.notebook_path
-    for index, params in enumerate(results.get("params", [])):
+    all_params = results.get("params", [])
+    for index in indexes:
         child = context.create_run(
             name=f"{run.name or 'cell'} · candidate {index}",
             experiment=run.experiment,
@@ -291,6 +390,6 @@ def record_candidates(run: Run, results: dict[str, Any], capture: Capture) -> No
             push=False,
             notebook_path=notebook_path,
         )
-        child.log_params({key: param_value(value) for key, value in params.items()})
+        child.log_params({key: param_value(value) for key, value in all_params[index].items()})
         child.log_metrics({key: float(values[index]) for key, values in columns.items()})
         child.end("finished")

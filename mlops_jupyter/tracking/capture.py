@@ -12,6 +12,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterator, MutableMapping
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.tracking.cell import CellNames, imports_package
@@ -32,8 +33,41 @@ _PLAIN = (int, float, complex, bool, str, bytes, type(None))
 _REACHING_BUILTINS = frozenset(
     {"eval", "exec", "compile", "__import__", "getattr", "globals", "locals", "vars"}
 )
+LIBRARY_PREFIX = "sklearn."
 _depth = 0  # reported calls in progress, process-wide (joblib threads included)
 clock = time.perf_counter
+
+
+@contextlib.contextmanager
+def as_the_user() -> Iterator[None]:
+    """Import libraries the way the cell itself would: inside IPython's builtin trap.
+
+    IPython puts ``get_ipython`` into builtins only while a cell's code runs, and the hooks are
+    installed just before that. A library imported by the hooks must see the same world as when
+    the user imports it: pandas, for one, decides at import whether it runs in a terminal
+    (``display.max_columns`` 0 instead of 20) by looking for ``get_ipython``.
+    """
+    from mlops_jupyter.tracking.source import ipython_shell
+
+    trap = getattr(ipython_shell(), "builtin_trap", None)
+    if trap is None:
+        yield
+        return
+    with trap:
+        yield
+
+
+def called_by_library(frame: FrameType | None) -> bool:
+    """True when ``frame`` or a frame that called it runs scikit-learn's own code: a fit or a
+    metric computed inside a library function (``LabelEncoder`` in ``classification_report``,
+    the folds of ``cross_val_score``, a threshold scan) is the library's business, not the
+    user's call."""
+    while frame is not None:
+        module = frame.f_globals.get("__name__")
+        if type(module) is str and (module == "sklearn" or module.startswith(LIBRARY_PREFIX)):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def reporting_depth() -> int:
@@ -60,11 +94,13 @@ class Capture:
         names: CellNames,
         max_bytes: int,
         notebook_path: str | None = None,
+        max_child_runs: int = 5,
     ) -> None:
         from mlops_jupyter.tracking.patching import Patches
 
         self.run = run
         self.notebook_path = notebook_path
+        self.max_child_runs = max_child_runs  # child runs per search: its best candidates
         self.namespace = namespace
         self.names = names
         self.max_bytes = max_bytes
@@ -84,14 +120,15 @@ class Capture:
         if lineage:
             self.inputs = fingerprint_variables(self.namespace, self.names.read, self.max_bytes)
             self.datasets.extend((ref, "input", name) for name, ref in self.inputs.items())
-            if reachable and self.uses_package("pandas"):
+        with as_the_user():
+            if lineage and reachable and self.uses_package("pandas"):
                 from mlops_jupyter.tracking import pandas_io
 
                 pandas_io.install(self)
-        if reachable and autolog and self.uses_package("sklearn"):
-            from mlops_jupyter.tracking import autolog as sklearn_autolog
+            if reachable and autolog and self.uses_package("sklearn"):
+                from mlops_jupyter.tracking import autolog as sklearn_autolog
 
-            sklearn_autolog.install(self)
+                sklearn_autolog.install(self)
         self.patches.alias(self.namespace, self.names.loaded)
         self._previous, ACTIVE = ACTIVE, self
 
@@ -148,11 +185,17 @@ class Capture:
         if self.fits:
             from mlops_jupyter.tracking.autolog import record_fits
 
-            record_fits(self, explicit_params)
+            record_fits(self, explicit_params, self.max_child_runs)
 
     # -- helpers for the hooks ----------------------------------------------------------------
-    def add_dataset(self, ref: DatasetRef, role: str, name: str | None) -> None:
+    def add_dataset(self, ref: DatasetRef, role: str, name: str | None) -> DatasetRef:
+        """Note a dataset use; the same version in the same role is kept once per run (the
+        ref already noted is returned, so every holder sees the id it gets when written)."""
+        for known, known_role, _ in self.datasets:
+            if known_role == role and (known.uri, known.fingerprint) == (ref.uri, ref.fingerprint):
+                return known
         self.datasets.append((ref, role, name))
+        return ref
 
     def variable_name(self, obj: Any) -> str | None:
         """The name the cell knows ``obj`` by, if it is one of the cell's variables."""
@@ -176,12 +219,13 @@ class Capture:
         return object_dataset(obj, self.variable_name(obj) or fallback_name, self.max_bytes)
 
     def candidate_model(self) -> Any:
-        """The model the cell produced: the last fitted estimator (a search's best estimator)."""
+        """The model the cell produced: the last fitted predictor, else the last fitted
+        estimator (a search's best estimator)."""
         if not self.fits:
             return None
-        from mlops_jupyter.tracking.autolog import deployable_model
+        from mlops_jupyter.tracking.autolog import candidate_record, deployable_model
 
-        return deployable_model(list(self.fits.values())[-1].estimator)
+        return deployable_model(candidate_record(list(self.fits.values())).estimator)
 
     def fit_of(self, model: Any) -> FitRecord | None:
         """The fit record of ``model`` (or of the search whose best estimator it is)."""

@@ -58,6 +58,7 @@ class CaptureSettings:
     autolog: bool = True
     lineage: bool = True
     max_fingerprint_bytes: int = 2 << 30
+    max_child_runs: int = 5  # child runs per search CV: its best candidates
 
 
 @dataclass(frozen=True)
@@ -350,6 +351,7 @@ class CellRun:
             self.names,
             self.settings.max_fingerprint_bytes,
             self.source.notebook_path,
+            self.settings.max_child_runs,
         )
         self.capture.begin(autolog=autolog, lineage=self.settings.lineage)
 

@@ -5,6 +5,11 @@ A log call with no run on its thread's stack goes to the process's *session run*
 ``notebook`` in a kernel, else ``script``), created on first use and ended at exit — never a
 "no active run" error. One daemon thread flushes buffered points every second and beats the
 heartbeat of live runs, so a run whose process died reads as ``killed`` later.
+
+Runs end as ``finished`` at a normal interpreter exit, and in a Jupyter kernel already when the
+kernel's ``shutdown_request`` arrives: a kernel told to shut down has ended normally, even if
+exiting then takes longer than its manager waits (joblib workers, non-daemon threads) and it
+is killed before ``atexit`` runs. Only a kernel that truly died leaves ``killed`` runs.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import inspect
 import os
 import threading
 import time
@@ -107,6 +113,7 @@ def attach_run(run_id: str, store: Store | None = None) -> Run:
     _ensure_worker()
     with _lock:
         _attached[run_id] = run
+    _end_at_kernel_shutdown()
     return run
 
 
@@ -181,6 +188,7 @@ def create_run(
     if push:
         _thread.stack.append(run)
     _ensure_worker()
+    _end_at_kernel_shutdown()
     return run
 
 
@@ -294,9 +302,42 @@ def reset() -> None:
     _experiment = None
 
 
+_hooked_kernels: set[int] = set()
+
+
+def _end_at_kernel_shutdown() -> None:
+    """In a Jupyter kernel, end this process's runs when a ``shutdown_request`` arrives (before
+    the reply, so the frontend's wait covers it), not only at interpreter exit."""
+    from mlops_jupyter.tracking.source import ipython_shell
+
+    kernel = getattr(ipython_shell(), "kernel", None)
+    if kernel is None or id(kernel) in _hooked_kernels:
+        return
+    _hooked_kernels.add(id(kernel))
+    for handlers in (
+        getattr(kernel, "control_handlers", None),
+        getattr(kernel, "shell_handlers", None),
+    ):
+        if isinstance(handlers, dict) and callable(handlers.get("shutdown_request")):
+            handlers["shutdown_request"] = _ending_runs_first(handlers["shutdown_request"])
+
+
+def _ending_runs_first(handler: Any) -> Any:
+    async def shutdown_request(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(Exception):
+            _end_runs_at_exit()
+        result = handler(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    return shutdown_request
+
+
 @atexit.register
 def _end_runs_at_exit() -> None:
-    """A normal interpreter exit ends whatever is still running as finished."""
+    """A normal interpreter exit (or a kernel's shutdown request) ends whatever is still
+    running as finished."""
     if _worker_pid != os.getpid():
         return
     with _lock:

@@ -1,9 +1,11 @@
 """Scoped patches: library functions replaced by reporting wrappers for the length of one cell.
 
 A wrapper is made once per original function and reused, so identity checks stay stable across
-cells. Every wrapper passes straight through to the original unless a tracked cell is capturing
-and no other reporting call is in progress (a library's own nested calls — the 100 tree fits
-inside a random forest, ``accuracy_score`` inside ``score`` — are not reported twice).
+cells. Every wrapper passes straight through to the original unless a tracked cell is capturing,
+no other reporting call is in progress (a library's own nested calls — the 100 tree fits
+inside a random forest, ``accuracy_score`` inside ``score`` — are not reported twice) and no
+scikit-learn function is on the calling stack (the ``LabelEncoder`` fitted inside
+``classification_report``, the fold fits of ``cross_val_score``: only the user's calls count).
 Reporting runs after the original returned: it sees the result but can never change it, and a
 failure inside it only warns.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import sys
 import weakref
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
@@ -38,7 +41,11 @@ def reporting_wrapper(original: Callable[..., Any], report: Reporter) -> Callabl
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         capture = _capture.ACTIVE
-        if capture is None or _capture.reporting_depth():
+        if (
+            capture is None
+            or _capture.reporting_depth()
+            or _capture.called_by_library(sys._getframe(1))
+        ):
             return original(*args, **kwargs)
         with _capture.reporting():
             started = _capture.clock()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -18,20 +21,36 @@ def alembic_config(db_url: str):  # type: ignore[no-untyped-def]
     return config
 
 
-def upgrade_to_head(db_url: str) -> None:
-    from alembic import command
-
-    config = alembic_config(db_url)
-    engine = create_engine(db_url)
+@contextlib.contextmanager
+def quiet_alembic() -> Iterator[None]:
+    """Alembic's INFO lines (plugin setup, "Running upgrade ...") stay out of the user's stderr
+    even when the host process logs INFO (papermill's CLI does); warnings still show."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    if logger.getEffectiveLevel() < logging.WARNING:
+        logger.setLevel(logging.WARNING)
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        yield
     finally:
-        engine.dispose()
+        logger.setLevel(level)
+
+
+def upgrade_to_head(db_url: str) -> None:
+    with quiet_alembic():
+        from alembic import command
+
+        config = alembic_config(db_url)
+        engine = create_engine(db_url)
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        finally:
+            engine.dispose()
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+    with quiet_alembic():
+        from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
+        return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
