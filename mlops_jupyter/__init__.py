@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "log_artifact": "mlops_jupyter.tracking.api",
     "log_input": "mlops_jupyter.tracking.api",
     "log_output": "mlops_jupyter.tracking.api",
+    "autolog": "mlops_jupyter.tracking.api",
     "Run": "mlops_jupyter.tracking.run",
     "runs": "mlops_jupyter.tracking.query",
     "get_run": "mlops_jupyter.tracking.query",
@@ -108,9 +109,12 @@ _EXPORTS: dict[str, str] = {
     "MonitorError": "mlops_jupyter.monitor.checks",
     "DriftReport": "mlops_jupyter.monitor.drift",
     "PerformanceReport": "mlops_jupyter.monitor.performance",
+    "retrain": "mlops_jupyter.monitor.retrain",
+    "RetrainResult": "mlops_jupyter.monitor.retrain",
     # serving
     "log_outcomes": "mlops_jupyter.serve.predictions",
     "serving_log": "mlops_jupyter.serve.predictions",
+    "check_served_performance": "mlops_jupyter.serve.predictions",
     "model_servers": "mlops_jupyter.serve.servers",
 }
 

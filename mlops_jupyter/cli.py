@@ -30,10 +30,15 @@ COMMANDS: dict[str, str] = {
     "run": "mlops_jupyter.batch.cli:run_command",
     "sweep": "mlops_jupyter.batch.cli:sweep_command",
     "reproduce": "mlops_jupyter.batch.cli:reproduce_command",
+    # monitoring (issue 12)
+    "monitor": "mlops_jupyter.monitor.cli:monitor_group",
+    "retrain": "mlops_jupyter.monitor.cli:retrain_command",
     # governance wiring
     "hooks": "mlops_jupyter.registry.hooks_cli:hooks_group",
     # serving (issue 13)
     "serve": "mlops_jupyter.serve.cli:serve_group",
+    # data versions (issue 11)
+    "data": "mlops_jupyter.cli_data:data_group",
 }
 
 
@@ -140,6 +145,14 @@ def _error_exits() -> tuple[tuple[tuple[type[BaseException], ...], int], ...]:
             InvalidValueError,
         )
         checks += (CorruptArtifactError, RefusedError)
+        for module, name in (
+            ("mlops_jupyter.monitor.checks", "MonitorError"),
+            ("mlops_jupyter.monitor.drift", "DriftInputError"),
+            ("mlops_jupyter.tracking.profile", "ProfileError"),
+        ):
+            found = getattr(importlib.import_module(module), name, None)
+            if isinstance(found, type) and issubclass(found, BaseException):
+                usage += (found,)
     except ImportError:  # pragma: no cover - a broken install still gets click's messages
         pass
     return ((checks, EXIT_CHECK_FAILED), (usage, EXIT_USAGE))

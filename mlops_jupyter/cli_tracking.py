@@ -50,7 +50,8 @@ def runs_ls(
     \b
     Filter language: comparisons on metrics.KEY, params.KEY, tags.KEY and name, status, kind,
     experiment, start_time, duration_s; combine with and, or, not, parentheses; also
-    KEY in (...), KEY like 'pat%', KEY is null.
+    KEY in (...), KEY like 'pat%', KEY is null. like is case-sensitive, ilike is not;
+    % matches any text, _ one character, \\% and \\_ a literal % and _.
     """
     from mlops_jupyter.tracking.query import runs
 

@@ -260,6 +260,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/servers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Live model servers (a heartbeat in the last 30 s), newest first */
+    get: operations['listModelServers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/sweeps': {
     parameters: {
       query?: never;
@@ -481,6 +498,13 @@ export interface components {
       bound: number | null;
       passed: boolean;
       detail: string;
+      /**
+       * @description the validation notebook's run, for its gates
+       * @default null
+       */
+      run_id: string | null;
+      /** @default null */
+      output_notebook: string | null;
     };
     LineageEdge: {
       /** @description LineageNode.id data flows from */
@@ -574,6 +598,31 @@ export interface components {
     };
     ModelList: {
       models: components['schemas']['ModelSummary'][];
+    };
+    /** @description A live model server (``mlops-jupyter serve``), from its heartbeats. */
+    ModelServer: {
+      server_id: string;
+      /** @description where the server listens */
+      url: string;
+      model: string;
+      alias: string | null;
+      /** @description what most workers serve */
+      version: number | null;
+      versions: number[];
+      /** @description ISO time of the newest beat */
+      heartbeat: string;
+      workers: number;
+      pinned: boolean;
+      requests: number;
+      /** @description requests per second, last minute */
+      request_rate: number;
+      p50_ms: number | null;
+      p95_ms: number | null;
+      error: string | null;
+      host: string;
+    };
+    ModelServers: {
+      servers: components['schemas']['ModelServer'][];
     };
     ModelSummary: {
       name: string;
@@ -1920,6 +1969,65 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['MonitorChecks'];
+        };
+      };
+      /** @description invalid input; the message says which parameter and why */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not authenticated (or XSRF check failed) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listModelServers: {
+    parameters: {
+      query?: {
+        /** @description only servers of this model */
+        model?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description live servers */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelServers'];
         };
       };
       /** @description invalid input; the message says which parameter and why */

@@ -45,3 +45,4 @@ export type ISweepStarted = Schemas['SweepStarted'];
 export type ISweepProgress = Schemas['SweepProgress'];
 export type ISweepSummary = Schemas['SweepSummary'];
 export type ISweepDetail = Schemas['SweepDetail'];
+export type IModelServer = Schemas['ModelServer'];

@@ -19,6 +19,7 @@ from mlops_jupyter.registry.policy import Policy
 from mlops_jupyter.registry.versions import (
     ModelVersion,
     approvers_in_round,
+    get_version,
     load_version,
     require_version,
 )
@@ -127,15 +128,51 @@ def request_approval(
             raise InvalidStateError(f"{label} is already {row['status']}")
         return "pending", int(row["approval_round"]) + 1
 
+    store = store or get_store()
+    actor = resolve_actor(actor, store)
+    _validation_notebooks(name, version, actor, store)
     return _decide(
         name,
         version,
         decision="request",
         comment=_clean_comment(comment),
-        actor=resolve_actor(actor, store),
+        actor=actor,
         store=store,
         check=check,
     )
+
+
+def _validation_notebooks(name: str, version: int, actor: str, store: Store) -> None:
+    """Run the policy's validation notebooks before a review is requested; a failing one
+    refuses the request (recorded as ``gate.failed``)."""
+    from mlops_jupyter.registry.errors import GateFailedError
+    from mlops_jupyter.registry.events import record_gate_failure
+    from mlops_jupyter.registry.notebook_gates import notebook_gate_results
+
+    policy = store.registry.read(lambda tx: Policy.from_json(require_model(tx, name)["policy"]))
+    if not policy.notebook_gates:
+        return
+    candidate = get_version(name, version, store=store)
+    if candidate.status in ("pending", "approved") or candidate.archived:
+        return  # _decide refuses it with the reason
+    results = notebook_gate_results(candidate, policy.notebook_gates, store=store)
+    failed = [result for result in results if not result.passed]
+    if failed:
+        reasons = [f"gate failed: {r.gate} ({r.detail})" for r in failed]
+        record_gate_failure(
+            name,
+            candidate.version,
+            results,
+            reasons=reasons,
+            alias=None,
+            actor=actor,
+            stage="request-approval",
+            store=store,
+        )
+        raise GateFailedError(
+            f"cannot request approval of {name} version {candidate.version}: " + "; ".join(reasons),
+            results,
+        )
 
 
 def approve(

@@ -9,7 +9,9 @@ waits until the previous is delivered or failed. The ``webhook-id`` is the event
 every try and for every subscriber, so receivers can drop duplicates.
 
 Runs as ``mlops-jupyter hooks deliver [--follow]`` and as a thread in the Jupyter server
-extension; commits in the same process wake it at once, others are seen at the next poll.
+extension; commits in the same process wake it at once; on an embedded (SQLite) store a change
+of the write-ahead log (a stat every 50 ms) shows another process's commit; otherwise (PostgreSQL)
+other processes' events are seen at the next poll.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from mlops_jupyter.registry.events import Event
@@ -32,6 +35,7 @@ from mlops_jupyter.store import Store, get_store
 
 log = logging.getLogger("mlops_jupyter.webhooks")
 USER_AGENT = "mlops-jupyter-webhooks/1"
+WAL_WATCH = 0.05  # seconds between looks at an embedded store's write-ahead log
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,12 @@ class Deliverer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.delivered = 0
+        self._wal: Path | None = None
+        if self.store.location.dialect == "sqlite":
+            from sqlalchemy.engine import make_url
+
+            database = make_url(self.store.location.db_url).database or ""
+            self._wal = Path(database + "-wal")
         # a commit in this process may have written events: look at once instead of polling
         sa_event.listen(self.store.db.writer, "commit", self._on_commit)
 
@@ -241,8 +251,35 @@ class Deliverer:
             wait = self.poll
             if next_due is not None:
                 wait = max(0.02, min(wait, next_due - time.time()))
-            self._wake.wait(wait)
+            self._sleep(wait)
             self._wake.clear()
+
+    def _wal_state(self) -> tuple[int, int] | None:
+        """(mtime, size) of an embedded store's write-ahead log: every commit of any process
+        changes it, so watching it (a stat call) finds other processes' events quickly."""
+        if self._wal is None:
+            return None
+        try:
+            info = self._wal.stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less: a commit in this process (wake-up) or, on SQLite, a
+        change of the write-ahead log (another process committed) ends the wait."""
+        if self._wal is None:
+            self._wake.wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        before = self._wal_state()
+        while not self._wake.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._wake.wait(min(WAL_WATCH, left))
+            if self._wal_state() != before:
+                return
 
     # -- background thread -------------------------------------------------------------------------
     def start(self) -> Deliverer:

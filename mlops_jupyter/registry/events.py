@@ -21,7 +21,7 @@ from mlops_jupyter.store import Store, get_store
 from mlops_jupyter.store.outbox import EVENT_TYPES, emit_event, event_rows
 
 if TYPE_CHECKING:
-    from mlops_jupyter.registry.gates import GateReport
+    from mlops_jupyter.registry.gates import GateResult
 
 __all__ = ["EVENT_TYPES", "Event", "list_events", "notifications", "record_gate_failure"]
 
@@ -136,33 +136,30 @@ def notifications(
 
 
 def record_gate_failure(
-    report: GateReport,
+    name: str,
+    version: int,
+    results: list[GateResult],
     *,
+    reasons: list[str],
+    alias: str | None,
     actor: str,
     stage: str,
-    extra: dict[str, Any] | None = None,
     store: Store | None = None,
 ) -> Event:
-    """Write ``gate.failed`` for a refused promotion or request (its own transaction: the
-    refusal changed nothing else)."""
+    """Write ``gate.failed`` for a refused promotion or approval request (its own
+    transaction: the refusal changed nothing else)."""
     store = store or get_store()
-    failed = [r.to_dict() for r in report.results if not r.passed]
+    failed = [r.to_dict() for r in results if not r.passed]
     data = {
-        "alias": report.alias,
+        "alias": alias,
         "stage": stage,
-        "reasons": report.reasons(),
+        "reasons": reasons,
         "failed": json.loads(json.dumps(failed, default=str)),
-        "uri": f"models:/{report.name}/{report.version}",
-        **(extra or {}),
+        "uri": f"models:/{name}/{version}",
     }
     row = store.db.transact(
         lambda conn: emit_event(
-            conn,
-            "gate.failed",
-            model=report.name,
-            version=report.version,
-            actor=actor,
-            data=data,
+            conn, "gate.failed", model=name, version=version, actor=actor, data=data
         )
     )
     row = {**row, "owners": json.loads(row["owners"]), "data": json.loads(row["data"])}

@@ -22,6 +22,9 @@ class GateResult:
     bound: float | None
     passed: bool
     detail: str
+    # notebook gates: the validation run and its output notebook (artifact of that run)
+    run_id: str | None = None
+    output_notebook: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

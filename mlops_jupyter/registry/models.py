@@ -127,7 +127,7 @@ def set_policy(
     required_approvals: int | None = None,
     allow_self_approval: bool | None = None,
     protected_aliases: Iterable[str] | None = None,
-    gates: Iterable[str | Gate] | None = None,
+    gates: Iterable[str | Gate | dict[str, Any]] | None = None,
     approvers: str | None = None,
     auto_rollback: bool | None = None,
     performance_tolerance: float | None = None,
@@ -140,7 +140,7 @@ def set_policy(
 
     store = store or get_store()
     actor = resolve_actor(actor, store)
-    if isinstance(gates, str):
+    if isinstance(gates, (str, dict)):
         gates = [gates]
     if isinstance(protected_aliases, str):
         protected_aliases = [protected_aliases]

@@ -2,9 +2,10 @@
 model. Events about the model name its owners to notify; a policy with ``approvers="owners"``
 accepts approvals only from them.
 
-Who may set them: the user who created the model, a current owner, or an admin (on PostgreSQL a
-superuser or a member of the role ``mlops_admin``; on other stores a name listed in
-``MLOPS_JUPYTER_ADMINS``, which only orders a single-user store since its file is writable).
+Who may set them: the user who created the model, a current owner, or an admin (a name listed in
+``MLOPS_JUPYTER_ADMINS``, which only orders a single-user store since its file is writable). On
+a PostgreSQL team store the database decides: only the store's owner and roles granted ``admin``
+(``mlops-jupyter store grant ROLE --role admin``) may write the owners table.
 Names compare case-folded and trimmed. Group membership: the operating system's groups of that
 user name, and on PostgreSQL the roles it is a member of.
 """
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from mlops_jupyter.registry.errors import RefusedError, RegistryError
-from mlops_jupyter.registry.models import require_model, resolve_actor
+from mlops_jupyter.registry.models import actor_key, require_model, resolve_actor
 from mlops_jupyter.store import Store, get_store
 from mlops_jupyter.store import owners as owner_sql
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 GROUP_PREFIX = "group:"
 ADMINS_ENV = "MLOPS_JUPYTER_ADMINS"
-ADMIN_ROLE = "mlops_admin"
 MAX_OWNERS = 50
 _NAME = re.compile(r"^[^\s,]{1,200}$")
 
@@ -39,8 +39,8 @@ class NotOwnerError(RefusedError):
 
 
 def fold(name: str) -> str:
-    """The form names are compared in: trimmed and case-folded."""
-    return name.strip().casefold()
+    """The form names are compared in: trimmed and case-folded (the registry's actor rule)."""
+    return actor_key(name)
 
 
 def normalize_owner(entry: str) -> str:
@@ -95,16 +95,19 @@ def is_owner(conn: Connection, actor: str, owners: Iterable[str]) -> bool:
 
 
 def is_admin(conn: Connection, actor: str) -> bool:
-    user = fold(actor)
+    """May ``actor`` set any model's owners? On PostgreSQL: the connection's role may write the
+    owners table (the store's owner, or a role granted ``admin``); elsewhere: listed in
+    ``MLOPS_JUPYTER_ADMINS``."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy import text
 
-        superuser = conn.execute(
-            text("SELECT rolsuper FROM pg_roles WHERE lower(rolname) = :user"), {"user": user}
-        ).scalar()
-        return bool(superuser) or _pg_member(conn, user, ADMIN_ROLE)
+        return bool(
+            conn.execute(
+                text("SELECT has_table_privilege(session_user, 'model_owners', 'INSERT')")
+            ).scalar()
+        )
     listed = {fold(n) for n in os.environ.get(ADMINS_ENV, "").split(",") if n.strip()}
-    return user in listed
+    return fold(actor) in listed
 
 
 def effective_owners(tx: RegistryTransaction, name: str) -> list[str]:

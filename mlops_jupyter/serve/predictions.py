@@ -233,3 +233,34 @@ def serving_log(
     )
     features = pd.DataFrame.from_records([json.loads(r["inputs"]) for r in rows])
     return pd.concat([base, features.set_axis(base.index)], axis=1) if rows else base
+
+
+def check_served_performance(
+    name: str,
+    *,
+    since: float | None = None,
+    record: bool = True,
+    store: Store | None = None,
+) -> list[Any]:
+    """Live quality per served version: the labelled rows of the serving log (predictions
+    joined with :func:`log_outcomes`) scored by the monitoring module's ``check_performance``,
+    one report per version that has labelled rows (recorded as checks unless ``record=False``)."""
+    from mlops_jupyter.monitor.checks import check_performance
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    log = serving_log(name, since=since, labelled_only=True, store=store)
+    reports = []
+    meta = {"request_id", "version", "alias", "server_id", "at", "prediction", "y_true"}
+    for version in sorted({int(v) for v in log["version"].dropna().tolist()}):
+        rows = log[log["version"] == version]
+        features = rows[[c for c in rows.columns if c not in meta]].reset_index(drop=True)
+        labels = rows["y_true"].reset_index(drop=True)
+        if labels.map(lambda v: isinstance(v, (int, float))).all():
+            labels = labels.astype(float)
+        reports.append(
+            check_performance(
+                f"models:/{name}/{version}", features, labels, record=record, store=store
+            )
+        )
+    return reports

@@ -15,6 +15,7 @@ that needs untrusted types.
 from __future__ import annotations
 
 import functools
+import importlib
 import uuid
 
 
@@ -43,6 +44,25 @@ def _table() -> tuple[tuple[type[BaseException], int], ...]:
     from mlops_jupyter.tracking.query import RunNotFoundError
     from mlops_jupyter.tracking.values import InvalidValueError
 
+    more: list[tuple[type[BaseException], int]] = []
+    try:  # nouns that arrived later; each is optional so one broken import cannot hide the rest
+        from mlops_jupyter.store.access import AccessError
+
+        more.append((AccessError, 403))
+    except ImportError:  # pragma: no cover
+        pass
+    for module, names in (
+        ("mlops_jupyter.monitor.checks", ("MonitorError",)),
+        ("mlops_jupyter.monitor.drift", ("DriftInputError",)),
+        ("mlops_jupyter.tracking.profile", ("ProfileError",)),
+        ("mlops_jupyter.tracking.fingerprint", ("UnhashableError",)),
+    ):
+        try:
+            imported = importlib.import_module(module)
+        except ImportError:  # pragma: no cover
+            continue
+        more += [(getattr(imported, name), 400) for name in names if hasattr(imported, name)]
+
     return (
         (ModelNotFoundError, 404),  # before RegistryError: it is one
         (RunNotFoundError, 404),
@@ -62,6 +82,7 @@ def _table() -> tuple[tuple[type[BaseException], int], ...]:
         (ArtifactPathError, 400),
         (InvalidValueError, 400),
         (NotReproducibleError, 400),
+        *more,
     )
 
 

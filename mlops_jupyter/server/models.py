@@ -373,6 +373,8 @@ class GateResult(Response):
     bound: FiniteOrNull
     passed: bool
     detail: str
+    run_id: str | None = Field(None, description="the validation notebook's run, for its gates")
+    output_notebook: str | None = None
 
 
 class GateReport(Response):
@@ -480,6 +482,35 @@ class MonitorChecks(Response):
 class MonitorQuery(Query):
     model: str | None = Field(None, description="only checks of this model")
     alias: str | None = Field(None, description="only checks of the version holding this alias")
+
+
+# -- serving --------------------------------------------------------------------------------
+class ModelServer(Response):
+    """A live model server (``mlops-jupyter serve``), from its heartbeats."""
+
+    server_id: str
+    url: str = Field(description="where the server listens")
+    model: str
+    alias: str | None
+    version: int | None = Field(description="what most workers serve")
+    versions: list[int]
+    heartbeat: str = Field(description="ISO time of the newest beat")
+    workers: int
+    pinned: bool
+    requests: int
+    request_rate: float = Field(description="requests per second, last minute")
+    p50_ms: float | None
+    p95_ms: float | None
+    error: str | None
+    host: str
+
+
+class ModelServers(Response):
+    servers: list[ModelServer]
+
+
+class ServersQuery(Query):
+    model: str | None = Field(None, description="only servers of this model")
 
 
 # -- sweeps and notebook parameters ---------------------------------------------------------

@@ -36,6 +36,7 @@ from mlops_jupyter.server.handlers_runs import (
     RunHandler,
     RunsHandler,
 )
+from mlops_jupyter.server.handlers_serving import ServersHandler
 from mlops_jupyter.server.handlers_sweeps import (
     NotebookParametersHandler,
     SweepHandler,
@@ -343,6 +344,20 @@ ROUTES: list[Route] = [
             m.MonitorChecks,
             "checks (empty until monitoring records any)",
             query=m.MonitorQuery,
+            errors={400: BAD_INPUT},
+        ),
+    ),
+    # -- serving ----------------------------------------------------------------------------
+    Route(
+        "/servers",
+        ServersHandler,
+        get=Op(
+            "listModelServers",
+            "Live model servers (a heartbeat in the last 30 s), newest first",
+            "serving",
+            m.ModelServers,
+            "live servers",
+            query=m.ServersQuery,
             errors={400: BAD_INPUT},
         ),
     ),

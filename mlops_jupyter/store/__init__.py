@@ -16,6 +16,7 @@ from mlops_jupyter.config import StoreLocation, resolve_store
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.blobs import BlobStore
+    from mlops_jupyter.store.data import DataStore
     from mlops_jupyter.store.database import Database
     from mlops_jupyter.store.lineage import LineageStore
     from mlops_jupyter.store.monitor import MonitorStore
@@ -79,9 +80,19 @@ class Store:
 
         return ServingStore(self.db)
 
+    @cached_property
+    def data(self) -> DataStore:
+        from mlops_jupyter.store.data import DataStore
+
+        return DataStore(self.db)
+
     def referenced_digests(self) -> set[str]:
         """Blob keys some table still points at (garbage collection keeps these)."""
-        return self.runs.artifact_digests() | self.registry.model_digests()
+        return (
+            self.runs.artifact_digests()
+            | self.registry.model_digests()
+            | self.data.snapshot_digests()
+        )
 
     def close(self) -> None:
         self.db.dispose()

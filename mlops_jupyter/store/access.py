@@ -14,7 +14,7 @@ reader     read everything
 writer     track (runs, params, metrics, artifacts, lineage, ...), register versions, request
            approval, edit cards and reference profiles, export
 approver   approve and reject, promote, roll back, archive
-admin      change a model's policy (and owner, description)
+admin      change a model's policy (and owner, description) and its owners (``set_owners``)
 =========  =====================================================================================
 
 Nobody but the owner can UPDATE or DELETE audit events: they are insert-only. Row-level
@@ -46,6 +46,10 @@ GOVERNANCE_TABLES = (
     "alias_history",
     "audit_events",
     "audit_head",
+    # governance wiring: who owns a model decides who may approve under `approvers: owners`;
+    # events are insert-only like the audit log (a delivered or pending event cannot be edited)
+    "model_owners",
+    "outbox_events",
 )
 OWNER_ONLY = ("alembic_version",)
 # table -> column that must name the acting role (row-level security)
@@ -163,6 +167,10 @@ def _statements(conn: Connection, role: str, level: str, tables: list[str]) -> l
         own("audit_events", "INSERT"),
         f"GRANT UPDATE ON {q['audit_head']} TO {who}",  # appends move the head
     ]
+    if "outbox_events" in q:  # every registry action a writer may take writes its event
+        sql.append(f"GRANT INSERT ON {q['outbox_events']} TO {who}")
+    if rank >= 3 and "model_owners" in q:  # owners are set by admins on a team store
+        sql.append(f"GRANT INSERT, DELETE ON {q['model_owners']} TO {who}")
     if rank >= 2:
         sql += [
             f"GRANT INSERT, UPDATE ON {q['model_aliases']} TO {who}",

@@ -16,9 +16,9 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 8 * 1024 * 1024
@@ -79,6 +79,55 @@ class BlobStore:
         digest = sha256_file(path)
         self._put(digest, lambda: Path(path).read_bytes())
         return digest
+
+    def put_path(self, path: str | os.PathLike[str], hashers: Sequence[Any] = ()) -> str:
+        """Store a file of any size in one streaming pass (never whole in memory); ``hashers``
+        (``update``-able) see the same bytes, so a caller can check what was stored."""
+        temporary = f"{self.root}/tmp/{uuid.uuid4().hex}"
+        self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
+        digest = hashlib.sha256()
+        with open(path, "rb") as source, self.fs.open(temporary, "wb") as handle:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                for hasher in hashers:
+                    hasher.update(chunk)
+                handle.write(chunk)
+            if self.is_local:
+                handle.flush()
+                os.fsync(handle.fileno())
+        key = digest.hexdigest()
+        final = self.path_for(key)
+        if self.check(key) == "ok":  # already stored (and intact): keep it, refresh its age
+            self.fs.rm(temporary)
+            self._touch(key)
+            return key
+        self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        if self.is_local:
+            os.replace(temporary, final)
+        else:
+            self.fs.mv(temporary, final)
+        return key
+
+    def read_into(self, digest: str, handle: BinaryIO, hashers: Sequence[Any] = ()) -> int:
+        """Stream a blob into ``handle``, verifying it hashes to its key; returns its size.
+        On a mismatch ``CorruptArtifactError`` is raised (what was written is the caller's)."""
+        path = self.path_for(digest)
+        actual, size = hashlib.sha256(), 0
+        try:
+            with self.fs.open(path, "rb") as source:
+                while chunk := source.read(_CHUNK):
+                    actual.update(chunk)
+                    for hasher in hashers:
+                        hasher.update(chunk)
+                    handle.write(chunk)
+                    size += len(chunk)
+        except FileNotFoundError:
+            raise CorruptArtifactError(f"blob {digest} is missing from {self.url}") from None
+        if actual.hexdigest() != digest:
+            raise CorruptArtifactError(
+                f"blob {digest} is corrupt: its bytes hash to {actual.hexdigest()} ({path})"
+            )
+        return size
 
     def ensure(self, digest: str, data: Callable[[], bytes]) -> bool:
         """After a reference to ``digest`` was recorded: write the blob again if it is missing

@@ -161,6 +161,14 @@ def tokenize(source: str) -> list[Token]:
         raise FilterError(
             f"filter too long: {len(source)} characters (the limit is {MAX_FILTER_LENGTH})"
         )
+    if "\x00" in source:
+        raise FilterError("NUL character not allowed", source, source.index("\x00"))
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise FilterError(
+            f"{source[error.start]!r} is not valid Unicode (a lone surrogate)", source, error.start
+        ) from None
     tokens: list[Token] = []
     position = 0
     while position < len(source):

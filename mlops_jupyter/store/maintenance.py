@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from mlops_jupyter.store.schema import artifacts, model_versions
+from mlops_jupyter.store.schema import artifacts, dataset_snapshots, model_versions
 
 if TYPE_CHECKING:
     from mlops_jupyter.store import Store
@@ -54,13 +54,14 @@ class GcReport:
 
 
 def digest_in_use(store: Store, digest: str) -> bool:
-    """Whether an artifact or a model version refers to ``digest`` right now."""
+    """Whether an artifact, a model version or an input snapshot refers to ``digest`` now."""
     with store.db.read() as conn:
         for query in (
             select(artifacts.c.digest).where(artifacts.c.digest == digest).limit(1),
             select(model_versions.c.artifact_digest)
             .where(model_versions.c.artifact_digest == digest)
             .limit(1),
+            select(dataset_snapshots.c.digest).where(dataset_snapshots.c.digest == digest).limit(1),
         ):
             if conn.execute(query).first() is not None:
                 return True
@@ -116,11 +117,12 @@ class FsckReport:
     def lines(self) -> list[str]:
         out = []
         for item in self.broken:
-            where = (
-                f"artifact {item['name']!r} of run {item['run_id']}"
-                if item["kind"] == "artifact"
-                else f"model {item['name']} version {item['version']}"
-            )
+            if item["kind"] == "snapshot":
+                where = f"input snapshot of fingerprint {item['fingerprint']}"
+            elif item["kind"] == "artifact":
+                where = f"artifact {item['name']!r} of run {item['run_id']}"
+            else:
+                where = f"model {item['name']} version {item['version']}"
             out.append(f"{where}: blob {item['digest']} is {item['problem']}")
         referenced = {item["digest"] for item in self.broken}
         for digest in self.corrupt_blobs:
@@ -149,6 +151,22 @@ def fsck(store: Store) -> FsckReport:
                 model_versions.c.name, model_versions.c.version, model_versions.c.artifact_digest
             ).order_by(model_versions.c.name, model_versions.c.version)
         ).all()
+        snapshot_rows = conn.execute(
+            select(dataset_snapshots.c.fingerprint, dataset_snapshots.c.digest).order_by(
+                dataset_snapshots.c.fingerprint
+            )
+        ).all()
+    for fingerprint, digest in snapshot_rows:
+        problem = state.get(digest, "missing")
+        if problem != "ok":
+            report.broken.append(
+                {
+                    "kind": "snapshot",
+                    "fingerprint": fingerprint,
+                    "digest": digest,
+                    "problem": problem,
+                }
+            )
     for run_id, name, digest in artifact_rows:
         problem = state.get(digest, "missing")
         if problem != "ok":

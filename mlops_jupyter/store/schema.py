@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0004_values"
+SCHEMA_HEAD = "0005_data"
 
 metadata = MetaData()
 
@@ -462,4 +462,19 @@ served_outcomes = Table(
     Column("request_id", String(64), primary_key=True),
     Column("y_true", Text, nullable=False),  # JSON value
     Column("at", Float, nullable=False),
+)
+
+
+# -- input snapshots (migration 0005_data) ----------------------------------------------------
+# A file's bytes, once per content fingerprint (the xxh3 of dataset versions), kept as a
+# content-addressed blob (SHA-256 key): every dataset version with that fingerprint, at any
+# uri, is restorable from it.
+dataset_snapshots = Table(
+    "dataset_snapshots",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_dataset_snapshots_digest", "digest"),
 )

@@ -79,6 +79,7 @@ class Run:
         self.owned = (
             True  # False for a run attached from another process: flushed, never ended here
         )
+        self.capture: Any = None  # a start_run block's Capture, written when the run ends
 
     # -- logging ------------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -237,6 +238,9 @@ class Run:
 
         if self.status != "running":
             return
+        if self.capture is not None:
+            capture, self.capture = self.capture, None
+            capture.finish_block(failed=error is not None)
         detail = "".join(traceback.format_exception(error)) if error is not None else None
         finish = self.store.runs.finish_run
         with self._flush_lock:

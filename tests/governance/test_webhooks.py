@@ -284,3 +284,33 @@ def test_another_practice_emits_in_its_own_transaction(sqlite_store) -> None:  #
     assert pending["type"] == "check.failed"
     with pytest.raises(ValueError, match="unknown event type"):
         sqlite_store.db.transact(lambda conn: emit_event(conn, "check.exploded"))
+
+
+@pytest.mark.slow
+def test_another_process_sees_a_commit_before_its_poll(sqlite_store, receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`hooks deliver --follow` in another process, polling every 30 s, delivers within a
+    second: it watches the embedded store's write-ahead log."""
+    secret = new_secret()
+    add_hook(receiver.url, secret=secret, events="approval.requested")
+    train_and_register("watched")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "mlops_jupyter.cli", "hooks", "deliver", "--follow", "--poll", "30"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follower.stderr is not None
+        assert "delivering webhooks" in follower.stderr.readline()  # started, first pass done
+        time.sleep(1.0)
+        mj.request_approval("watched", 1)
+        [event] = list_events(types=["approval.requested"])
+        [received] = receiver.wait_for(1, timeout=10)
+    finally:
+        follower.terminate()
+        follower.wait(10)
+    assert received.headers["webhook-id"] == event.event_id
+    assert received.at - event.at < 5.0

@@ -72,6 +72,11 @@ def test_logged_predictions_join_delayed_outcomes(serve_store: Path, tmp_path: P
     )
     with pytest.raises(mj.RegistryError, match="2 request ids but 1 outcomes"):
         mj.log_outcomes("diab", ids[:2], [1.0])
+    # live quality of the served version from the labelled rows (the monitoring module's check)
+    mj.log_outcomes("diab", ids, y.head(13))
+    (report,) = mj.check_served_performance("diab")
+    assert report.model_uri == "models:/diab/1" and report.rows == 13
+    assert {row["metric"] for row in report.metrics} >= {"r2", "rmse"}
 
 
 class _SlowStore:
