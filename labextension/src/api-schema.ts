@@ -250,8 +250,59 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Latest monitoring checks (drift, performance), newest first */
+    /** Recorded monitoring checks (drift, performance), newest first */
     get: operations['listMonitorChecks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/monitor/retrain': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Retrain a model's alias holder on new data (in the background) */
+    post: operations['startRetrain'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/monitor/retrain/{retrain_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Progress and outcome of a retrain started here */
+    get: operations['getRetrain'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/monitor/{check_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One check with its full report (per-column statistics, histograms, chain) */
+    get: operations['getMonitorCheck'];
     put?: never;
     post?: never;
     delete?: never;
@@ -746,15 +797,33 @@ export interface components {
       alias: string | null;
       /** @enum {string} */
       kind: 'drift' | 'performance';
-      /** @enum {string} */
+      /**
+       * @description ok: passed; warning: passed with non-failing problems
+       * @enum {string}
+       */
       status: 'ok' | 'warning' | 'failed';
       drifted_columns: string[];
       result: {
         [key: string]: unknown;
       };
+      /** @description the run that trained the checked version */
       run_id: string | null;
+      /** @description the check's own run (kind check) */
+      check_run_id: string;
+      /** @description training notebook, relative to the root */
+      notebook: string | null;
+      retrain_run_id: string | null;
+      candidate_version: number | null;
+      rolled_back_to: number | null;
       /** @description epoch seconds, UTC */
       created_at: number;
+    };
+    MonitorCheckDetail: {
+      check: components['schemas']['MonitorCheck'];
+      /** @description the report: per-column statistics and histograms (drift) or metrics (performance), problems, the version's chain */
+      report: {
+        [key: string]: unknown;
+      };
     };
     MonitorChecks: {
       checks: components['schemas']['MonitorCheck'][];
@@ -788,6 +857,37 @@ export interface components {
       description?: string | null;
     } & {
       [key: string]: unknown;
+    };
+    RetrainRequest: {
+      name: string;
+      /** @default null */
+      alias?: string | null;
+      /**
+       * @description new training data, under the root
+       * @default null
+       */
+      data?: string | null;
+      /** @default null */
+      check_id?: string | null;
+      /** @default null */
+      params?: {
+        [key: string]: unknown;
+      } | null;
+    };
+    RetrainState: {
+      retrain_id: string;
+      name: string;
+      alias: string;
+      /** @enum {string} */
+      status: 'running' | 'finished' | 'failed';
+      run_id: string | null;
+      result: {
+        [key: string]: unknown;
+      } | null;
+      error: string | null;
+      /** @description epoch seconds, UTC */
+      started_at: number;
+      finished_at: number | null;
     };
     RunDetail: {
       run_id: string;
@@ -1955,6 +2055,8 @@ export interface operations {
         model?: string;
         /** @description only checks of the version holding this alias */
         alias?: string;
+        /** @description most checks */
+        limit?: number;
       };
       header?: never;
       path?: never;
@@ -1962,7 +2064,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description checks (empty until monitoring records any) */
+      /** @description checks */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1982,6 +2084,211 @@ export interface operations {
       };
       /** @description not authenticated (or XSRF check failed) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  startRetrain: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RetrainRequest'];
+      };
+    };
+    responses: {
+      /** @description the retrain, running */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RetrainState'];
+        };
+      };
+      /** @description invalid input; the message says which parameter and why */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description data outside the server root */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unknown model */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getRetrain: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the retrain's id */
+        retrain_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the retrain */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RetrainState'];
+        };
+      };
+      /** @description invalid input; the message says which parameter and why */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not authenticated (or XSRF check failed) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description no such retrain in this server */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getMonitorCheck: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the check's id */
+        check_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the check and its report */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MonitorCheckDetail'];
+        };
+      };
+      /** @description invalid input; the message says which parameter and why */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not authenticated (or XSRF check failed) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description no such check */
+      404: {
         headers: {
           [name: string]: unknown;
         };

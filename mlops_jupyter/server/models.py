@@ -462,16 +462,27 @@ class AuditQuery(Query):
 
 
 # -- monitoring -----------------------------------------------------------------------------
+DEFAULT_CHECKS_LIMIT = 200
+MAX_CHECKS_LIMIT = 1000
+
+
 class MonitorCheck(Response):
     check_id: str
     model: str
     version: int
     alias: str | None
     kind: Literal["drift", "performance"]
-    status: Literal["ok", "warning", "failed"]
+    status: Literal["ok", "warning", "failed"] = Field(
+        description="ok: passed; warning: passed with non-failing problems"
+    )
     drifted_columns: list[str]
     result: dict[str, Any]
-    run_id: str | None
+    run_id: str | None = Field(description="the run that trained the checked version")
+    check_run_id: str = Field(description="the check's own run (kind check)")
+    notebook: str | None = Field(description="training notebook, relative to the root")
+    retrain_run_id: str | None
+    candidate_version: int | None
+    rolled_back_to: int | None
     created_at: Epoch
 
 
@@ -479,9 +490,40 @@ class MonitorChecks(Response):
     checks: list[MonitorCheck]
 
 
+class MonitorCheckDetail(Response):
+    check: MonitorCheck
+    report: dict[str, Any] = Field(
+        description="the report: per-column statistics and histograms (drift) or metrics "
+        "(performance), problems, the version's chain"
+    )
+
+
 class MonitorQuery(Query):
     model: str | None = Field(None, description="only checks of this model")
     alias: str | None = Field(None, description="only checks of the version holding this alias")
+    limit: int = Field(DEFAULT_CHECKS_LIMIT, ge=1, le=MAX_CHECKS_LIMIT, description="most checks")
+
+
+class RetrainRequest(Request):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=MODEL_NAME_PATTERN)
+    alias: str | None = Field(None, min_length=1)
+    data: str | None = Field(None, description="new training data, under the root")
+    check_id: str | None = Field(None, min_length=1)
+    params: dict[str, Any] | None = None
+
+
+class RetrainState(Response):
+    retrain_id: str
+    name: str
+    alias: str
+    status: Literal["running", "finished", "failed"]
+    run_id: str | None
+    result: dict[str, Any] | None
+    error: str | None
+    started_at: Epoch
+    finished_at: Epoch | None
 
 
 # -- serving --------------------------------------------------------------------------------

@@ -27,7 +27,12 @@ from mlops_jupyter.server.handlers_models import (
     ModelsHandler,
     ModelVersionHandler,
 )
-from mlops_jupyter.server.handlers_monitor import MonitorHandler
+from mlops_jupyter.server.handlers_monitor import (
+    CheckHandler,
+    MonitorHandler,
+    RetrainHandler,
+    RetrainStateHandler,
+)
 from mlops_jupyter.server.handlers_openapi import OpenAPIHandler
 from mlops_jupyter.server.handlers_runs import (
     ArtifactHandler,
@@ -339,12 +344,52 @@ ROUTES: list[Route] = [
         MonitorHandler,
         get=Op(
             "listMonitorChecks",
-            "Latest monitoring checks (drift, performance), newest first",
+            "Recorded monitoring checks (drift, performance), newest first",
             "monitor",
             m.MonitorChecks,
-            "checks (empty until monitoring records any)",
+            "checks",
             query=m.MonitorQuery,
             errors={400: BAD_INPUT},
+        ),
+    ),
+    Route(
+        "/monitor/retrain",
+        RetrainHandler,
+        post=Op(
+            "startRetrain",
+            "Retrain a model's alias holder on new data (in the background)",
+            "monitor",
+            m.RetrainState,
+            "the retrain, running",
+            status=202,
+            body=m.RetrainRequest,
+            errors={400: BAD_INPUT, 403: "data outside the server root", 404: "unknown model"},
+        ),
+    ),
+    Route(
+        "/monitor/retrain/{retrain_id}",
+        RetrainStateHandler,
+        params={"retrain_id": ("the retrain's id", None)},
+        get=Op(
+            "getRetrain",
+            "Progress and outcome of a retrain started here",
+            "monitor",
+            m.RetrainState,
+            "the retrain",
+            errors={400: BAD_INPUT, 404: "no such retrain in this server"},
+        ),
+    ),
+    Route(
+        "/monitor/{check_id}",
+        CheckHandler,
+        params={"check_id": ("the check's id", None)},
+        get=Op(
+            "getMonitorCheck",
+            "One check with its full report (per-column statistics, histograms, chain)",
+            "monitor",
+            m.MonitorCheckDetail,
+            "the check and its report",
+            errors={400: BAD_INPUT, 404: "no such check"},
         ),
     ),
     # -- serving ----------------------------------------------------------------------------
