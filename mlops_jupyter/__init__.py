@@ -109,10 +109,13 @@ _EXPORTS: dict[str, str] = {
     "MonitorError": "mlops_jupyter.monitor.checks",
     "DriftReport": "mlops_jupyter.monitor.drift",
     "PerformanceReport": "mlops_jupyter.monitor.performance",
+    "retrain": "mlops_jupyter.monitor.retrain",
+    "RetrainResult": "mlops_jupyter.monitor.retrain",
     # serving
     "log_outcomes": "mlops_jupyter.serve.predictions",
     "serving_log": "mlops_jupyter.serve.predictions",
     "check_served_performance": "mlops_jupyter.serve.predictions",
+    "check_served_drift": "mlops_jupyter.serve.predictions",
     "model_servers": "mlops_jupyter.serve.servers",
 }
 

@@ -30,6 +30,9 @@ COMMANDS: dict[str, str] = {
     "run": "mlops_jupyter.batch.cli:run_command",
     "sweep": "mlops_jupyter.batch.cli:sweep_command",
     "reproduce": "mlops_jupyter.batch.cli:reproduce_command",
+    # monitoring (issue 12)
+    "monitor": "mlops_jupyter.monitor.cli:monitor_group",
+    "retrain": "mlops_jupyter.monitor.cli:retrain_command",
     # governance wiring
     "hooks": "mlops_jupyter.registry.hooks_cli:hooks_group",
     # serving (issue 13)

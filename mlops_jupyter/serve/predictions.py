@@ -264,3 +264,32 @@ def check_served_performance(
             )
         )
     return reports
+
+
+def check_served_drift(
+    name: str,
+    *,
+    since: float | None = None,
+    record: bool | None = None,
+    store: Store | None = None,
+    **options: Any,
+) -> list[Any]:
+    """Served inputs against the reference profile, per served version: the logged inputs of
+    each version compared with ``models:/NAME/VERSION``'s reference profile by the monitoring
+    module's ``check_drift`` (``options`` go to it: method, threshold, rule, ...)."""
+    from mlops_jupyter.monitor.checks import check_drift
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    log = serving_log(name, since=since, store=store)
+    meta = {"request_id", "version", "alias", "server_id", "at", "prediction", "y_true"}
+    reports = []
+    for version in sorted({int(v) for v in log["version"].dropna().tolist()}):
+        rows = log[log["version"] == version]
+        features = rows[[c for c in rows.columns if c not in meta]].reset_index(drop=True)
+        reports.append(
+            check_drift(
+                f"models:/{name}/{version}", features, record=record, store=store, **options
+            )
+        )
+    return reports

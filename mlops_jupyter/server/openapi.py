@@ -471,11 +471,61 @@ def _schemas() -> dict[str, Any]:
                 "version": INTEGER,
                 "alias": nullable(STRING),
                 "kind": {"type": "string", "enum": ["drift", "performance"]},
-                "status": {"type": "string", "enum": ["ok", "warning", "failed"]},
+                "status": {
+                    "type": "string",
+                    "enum": ["ok", "warning", "failed"],
+                    "description": "ok: passed; warning: passed with non-failing problems",
+                },
                 "drifted_columns": array(STRING),
                 "result": mapping(ANY),
-                "run_id": nullable(STRING),
+                "run_id": nullable(
+                    {"type": "string", "description": "the run that trained the checked version"}
+                ),
+                "check_run_id": {
+                    "type": "string",
+                    "description": "the check's own run (kind check)",
+                },
+                "notebook": nullable(
+                    {"type": "string", "description": "training notebook, relative to the root"}
+                ),
+                "retrain_run_id": nullable(STRING),
+                "candidate_version": nullable(INTEGER),
+                "rolled_back_to": nullable(INTEGER),
                 "created_at": EPOCH,
+            }
+        ),
+        "MonitorCheckDetail": obj(
+            {
+                "check": ref("MonitorCheck"),
+                "report": {
+                    "type": "object",
+                    "description": "the report: per-column statistics and histograms (drift) or "
+                    "metrics (performance), problems, the version's chain",
+                    "additionalProperties": ANY,
+                },
+            }
+        ),
+        "RetrainRequest": obj(
+            {
+                "name": {"type": "string", "pattern": MODEL_NAME_PATTERN},
+                "alias": {"type": "string", "minLength": 1},
+                "data": {"type": "string", "description": "new training data, under the root"},
+                "check_id": {"type": "string", "minLength": 1},
+                "params": mapping(ANY),
+            },
+            required=["name"],
+        ),
+        "RetrainState": obj(
+            {
+                "retrain_id": STRING,
+                "name": STRING,
+                "alias": STRING,
+                "status": {"type": "string", "enum": ["running", "finished", "failed"]},
+                "run_id": nullable(STRING),
+                "result": nullable(mapping(ANY)),
+                "error": nullable(STRING),
+                "started_at": EPOCH,
+                "finished_at": nullable(EPOCH),
             }
         ),
         "MonitorChecks": obj({"checks": array(ref("MonitorCheck"))}),
@@ -971,18 +1021,50 @@ def _paths() -> dict[str, Any]:
         },
         "/monitor": {
             "get": operation(
-                "Latest monitoring checks (drift, performance), newest first",
+                "Recorded monitoring checks (drift, performance), newest first",
                 "listMonitorChecks",
-                (
-                    200,
-                    json_response("checks (empty until monitoring records any)", "MonitorChecks"),
-                ),
+                (200, json_response("checks", "MonitorChecks")),
                 tag="monitor",
                 parameters=[
                     query_param("model", "only checks of this model", STRING),
                     query_param("alias", "only checks of the version holding this alias", STRING),
+                    query_param(
+                        "limit",
+                        "most checks",
+                        {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200},
+                    ),
                 ],
                 errors={400: BAD_INPUT},
+            )
+        },
+        "/monitor/{check_id}": {
+            "get": operation(
+                "One check with its full report (per-column statistics, histograms, chain)",
+                "getMonitorCheck",
+                (200, json_response("the check and its report", "MonitorCheckDetail")),
+                tag="monitor",
+                parameters=[path_param("check_id", "the check's id")],
+                errors={400: BAD_INPUT, 404: "no such check"},
+            )
+        },
+        "/monitor/retrain": {
+            "post": operation(
+                "Retrain a model's alias holder on new data (in the background)",
+                "startRetrain",
+                (202, json_response("the retrain, running", "RetrainState")),
+                tag="monitor",
+                body="RetrainRequest",
+                errors={400: BAD_INPUT, 403: "data outside the server root", 404: "unknown model"},
+            )
+        },
+        "/monitor/retrain/{retrain_id}": {
+            "get": operation(
+                "Progress and outcome of a retrain started here",
+                "getRetrain",
+                (200, json_response("the retrain", "RetrainState")),
+                tag="monitor",
+                parameters=[path_param("retrain_id", "the retrain's id")],
+                errors={400: BAD_INPUT, 404: "no such retrain in this server"},
             )
         },
         "/servers": {

@@ -76,6 +76,7 @@ class Patches:
 
     def __init__(self) -> None:
         self._attributes: list[tuple[int, str]] = []  # keys into _installed this capture holds
+        self._held: set[tuple[int, str]] = set()  # the same keys, for membership tests
         self._originals: dict[Any, Any] = {}  # original -> wrapper
         self._aliases: list[tuple[MutableMapping[str, Any], str, Any]] = []
 
@@ -96,7 +97,7 @@ class Patches:
             target, attribute = owner, name  # installed by another live capture
         key = (id(target), attribute)
         with _install_lock:
-            if key in self._attributes:
+            if key in self._held:
                 return
             entry = _installed.get(key)
             if entry is None or entry[0] is not target:
@@ -108,6 +109,7 @@ class Patches:
                 entry = _installed[key] = [target, original, wrapper, 0]
             entry[3] += 1
             self._attributes.append(key)
+            self._held.add(key)
             self._originals[entry[1]] = entry[2]
 
     def alias(self, namespace: MutableMapping[str, Any], names: Iterable[str]) -> None:
@@ -144,6 +146,7 @@ class Patches:
                 if original is not None and original in self._originals:
                     namespace[name] = original
         self._attributes.clear()
+        self._held.clear()
         self._aliases.clear()
         self._originals.clear()
 

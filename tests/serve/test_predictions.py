@@ -77,6 +77,10 @@ def test_logged_predictions_join_delayed_outcomes(serve_store: Path, tmp_path: P
     (report,) = mj.check_served_performance("diab")
     assert report.model_uri == "models:/diab/1" and report.rows == 13
     assert {row["metric"] for row in report.metrics} >= {"r2", "rmse"}
+    # served inputs against the version's reference profile
+    mj.set_reference_profile("diab", 1, mj.profile(X))
+    (drift,) = mj.check_served_drift("diab", record=False)
+    assert set(drift.to_frame()["column"]) >= set(X.columns)
 
 
 class _SlowStore:

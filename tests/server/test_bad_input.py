@@ -19,23 +19,21 @@ def corrupt(store: Any, digest: str) -> None:
     Path(store.blobs.path_for(digest)).write_bytes(b"not what was stored")
 
 
-@pytest.mark.parametrize(
-    ("params", "fragment"),
-    [
-        ({"filter": "(" * 400 + "name = 'a'" + ")" * 400}, "nested too deeply"),
-        ({"filter": " or ".join(f"name = 'n{i}'" for i in range(1_500))}, "filter too large"),
-        ({"filter": "metrics.acc > 99999999999999999999999"}, "does not fit in 64 bits"),
-        ({"filter": "attempt > 1e999"}, "not a finite"),
-        ({"filter": "name like 'a\\%'", "order_by": "params.x desc"}, None),  # fine: 200
-    ],
-)
-async def test_oversized_filters_are_400(api: Any, params: dict[str, str], fragment: str) -> None:
-    answer = await api.get("runs", **params)
-    if fragment is None:
-        assert answer.status == 200, answer.body
-        return
-    assert answer.status == 400, answer.body
-    assert fragment in answer.json["message"]
+BAD_FILTERS = [
+    ({"filter": "(" * 400 + "name = 'a'" + ")" * 400}, "nested too deeply"),
+    ({"filter": " or ".join(f"name = 'n{i}'" for i in range(1_500))}, "filter too large"),
+    ({"filter": "metrics.acc > 99999999999999999999999"}, "does not fit in 64 bits"),
+    ({"filter": "attempt > 1e999"}, "not a finite"),
+]
+
+
+async def test_oversized_filters_are_400(api: Any) -> None:
+    for params, fragment in BAD_FILTERS:
+        answer = await api.get("runs", **params)
+        assert answer.status == 400, answer.body
+        assert fragment in answer.json["message"]
+    answer = await api.get("runs", filter="name like 'a\\%'", order_by="params.x desc")
+    assert answer.status == 200, answer.body
 
 
 async def test_huge_version_numbers_and_nested_bodies_are_400(api: Any) -> None:

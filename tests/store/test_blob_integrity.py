@@ -88,7 +88,7 @@ print(removed)
 def test_a_blob_referenced_while_gc_runs_survives(sqlite_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Worst case: grace 0, so only the re-check and the writer's ensure protect the blobs."""
     store = sqlite_store
-    count = 400
+    count = 200
     for i in range(count):
         age_blob(store, store.blobs.put_bytes(f"payload {i}".encode() * 50))
     stop = tmp_path / "stop"
