@@ -293,3 +293,25 @@ def check_served_drift(
             )
         )
     return reports
+
+
+def served_data(model_uri: str, *, labelled: bool, store: Store | None = None) -> tuple[Any, Any]:
+    """The served inputs (and, with ``labelled``, the delayed labels) of the version
+    ``models:/NAME@ALIAS`` (or ``NAME/VERSION``) points at now: ``(X, y)``, ``y`` None unless
+    labelled. For ``monitor drift|performance NAME@ALIAS --from-serving-log``."""
+    from mlops_jupyter.registry.names import parse_model_uri
+    from mlops_jupyter.registry.versions import version_number
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    ref = parse_model_uri(model_uri)
+    version = store.registry.read(lambda tx: version_number(tx, ref))
+    log = serving_log(ref.name, version=version, labelled_only=labelled, store=store)
+    meta = {"request_id", "version", "alias", "server_id", "at", "prediction", "y_true"}
+    features = log[[c for c in log.columns if c not in meta]].reset_index(drop=True)
+    if not labelled:
+        return features, None
+    labels = log["y_true"].reset_index(drop=True)
+    if len(labels) and labels.map(lambda v: isinstance(v, (int, float))).all():
+        labels = labels.astype(float)
+    return features, labels
