@@ -27,7 +27,7 @@ import pytest
 
 import mlops_jupyter as mj
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 CORPUS = Path(__file__).parent / "corpus"
 NOTEBOOKS = sorted(
@@ -39,7 +39,7 @@ NOTEBOOKS = sorted(
 VARIANTS = ("plain", "plain again", "engine", "track")
 MAX_CHILD_RUNS = 5  # Track.max_child_runs' default
 NUMBER = re.compile(r"(0x[0-9a-fA-F]+|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
-WORKERS = 2
+WORKERS = 3  # kernels start and wait on each other: a little more than the 2 cores
 
 
 def tracked_copy(source: Path, target: Path) -> None:
@@ -133,10 +133,25 @@ def corpus_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
     os.environ["MLOPS_JUPYTER_USER"] = "corpus"
     context.reset()
     reset_stores()
-    jobs = [(notebook, variant) for notebook in NOTEBOOKS for variant in VARIANTS]
+    jobs = [
+        (notebook, variant) for notebook in NOTEBOOKS for variant in ("plain", "engine", "track")
+    ]
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
             results = list(pool.map(lambda job: execute(job[0], job[1], folder), jobs))
+            # a second plain run tells which numbers vary by themselves; needed only where a
+            # tracked variant printed something else than the first plain run
+            done = {(r["notebook"], r["variant"]): r for r in results}
+            again = [
+                (path, "plain again")
+                for path in NOTEBOOKS
+                if any(
+                    done[(path.stem, variant)].get("printed")
+                    != done[(path.stem, "plain")].get("printed")
+                    for variant in ("engine", "track")
+                )
+            ]
+            results += list(pool.map(lambda job: execute(job[0], job[1], folder), again))
         frame = mj.runs(limit=100_000)
         views = {run_id: mj.get_run(run_id) for run_id in frame.run_id}
         yield {(r["notebook"], r["variant"]): r for r in results} | {("", "views"): views}  # type: ignore[misc]
@@ -161,7 +176,8 @@ def test_the_corpus_has_ten_published_examples() -> None:
 def test_tracked_variants_behave_like_plain_papermill(corpus_runs) -> None:  # type: ignore[no-untyped-def]
     problems = []
     for path in NOTEBOOKS:
-        plain, again = corpus_runs[(path.stem, "plain")], corpus_runs[(path.stem, "plain again")]
+        plain = corpus_runs[(path.stem, "plain")]
+        again = corpus_runs.get((path.stem, "plain again"), plain)  # run only when needed
         for variant in ("engine", "track"):
             result = corpus_runs[(path.stem, variant)]
             if plain["ok"] and not result["ok"]:
@@ -232,7 +248,9 @@ def report_overhead(corpus_runs: dict[tuple[str, str], dict[str, Any]]) -> None:
     for path in NOTEBOOKS:
         row: dict[str, Any] = {"notebook": path.stem}
         for variant in VARIANTS:
-            result = corpus_runs[(path.stem, variant)]
+            result = corpus_runs.get((path.stem, variant))
+            if result is None or "wall_s" not in result:
+                continue
             row[variant] = {
                 "wall_s": round(result["wall_s"], 2),
                 "cells_s": round(result["cells_s"], 2),
