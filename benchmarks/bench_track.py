@@ -8,8 +8,15 @@
   3. fingerprint of a file from the page cache; anchor: xxh3 of the same bytes in memory.
      Target: >= 5 GB/s; an unchanged file costs one ``stat`` (O(1)).
   4. ``%load_ext mlops_jupyter`` in a fresh interpreter. Target: <= 300 ms.
+  5. whole-notebook capture (issue 11: every cell of an engine-run notebook is captured): a
+     cell that touches no data, with the capture's shell events installed minus without them,
+     interleaved in one shell; anchor: the cell itself. Target: <= 2 ms median.
+  6. snapshotting an unchanged input file a second time (``mj.log_input`` with policy
+     ``always``: fingerprint from the stat cache, snapshot found by fingerprint); anchor: the
+     first snapshot of the same file (streamed into the blob store) and a plain file copy.
+     Target: <= 50 ms for 1 GB.
 
-Usage: python benchmarks/bench_track.py [--cells 400] [--file-gb 1] [--repeat 7]
+Usage: python benchmarks/bench_track.py [--cells 400] [--file-gb 1] [--repeat 7] [--only 5,6]
 Needs the ``bench`` extra (mlflow). Medians; the machine is small and shared, so read ratios.
 """
 
@@ -141,6 +148,91 @@ def file_fingerprint(workdir: Path, gigabytes: float, repeat: int) -> tuple[floa
     return ours, anchor, unchanged_us
 
 
+# -- 5. whole-notebook capture -----------------------------------------------------------------
+def notebook_capture_overhead(cells: int) -> tuple[float, float, float]:
+    """Median wall time of a data-free cell with whole-notebook capture on and off
+    (interleaved, the events registered and removed between the two), and the difference."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    from mlops_jupyter.tracking import context, notebook_capture
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    shell.run_line_magic("load_ext", "mlops_jupyter")
+    shell.run_cell("import numpy, pandas\nrate = 0.25\nsteps = list(range(10))")
+    run = context.create_run(name="notebook", kind="notebook", push=False)
+    os.environ[context.RUN_ID_ENV] = run.run_id  # as the engine's begin_point sets it
+    capture = notebook_capture.install(shell, run.run_id)
+    assert capture is not None
+    events = shell.events
+
+    def toggle(on: bool) -> None:
+        for name, handler in (
+            ("pre_run_cell", capture.pre_run_cell),
+            ("post_run_cell", capture.post_run_cell),
+        ):
+            registered = handler in events.callbacks[name]
+            if on and not registered:
+                events.register(name, handler)
+            elif not on and registered:
+                events.unregister(name, handler)
+
+    code = "total = sum(step * rate for step in steps)\nlabel = f'total {total:.2f}'\n"
+
+    def timed() -> float:
+        started = time.perf_counter()
+        result = shell.run_cell(code, store_history=True)
+        assert result.success, result.error_in_exec
+        return time.perf_counter() - started
+
+    on, off = [], []
+    for index in range(cells + 30):
+        toggle(True)
+        with_capture = timed()
+        toggle(False)
+        without = timed()
+        if index >= 30:  # warm-up
+            on.append(with_capture)
+            off.append(without)
+    run.end()
+    os.environ.pop(context.RUN_ID_ENV, None)
+    t, u = statistics.median(on) * 1000, statistics.median(off) * 1000
+    return t, u, t - u
+
+
+# -- 6. second snapshot of an unchanged input --------------------------------------------------
+def snapshot_again(workdir: Path, gigabytes: float, repeat: int) -> tuple[float, float, float]:
+    """(second log_input with policy always, first snapshot, plain copy) in milliseconds."""
+    import shutil
+
+    import mlops_jupyter as mj
+    from mlops_jupyter.store import get_store
+
+    size = int(gigabytes * (1 << 30))
+    path = workdir / "input.bin"
+    block = os.urandom(1 << 24)
+    with open(path, "wb") as handle:
+        for _ in range(size // len(block)):
+            handle.write(block)
+    path.read_bytes()  # into the page cache
+    copied = workdir / "copy.bin"
+    started = time.perf_counter()
+    shutil.copyfile(path, copied)
+    copy_ms = (time.perf_counter() - started) * 1000
+    copied.unlink()
+    mj.autolog(snapshot_inputs="always")
+    with mj.start_run(name="snapshots"):
+        started = time.perf_counter()
+        mj.log_input(str(path))
+        first_ms = (time.perf_counter() - started) * 1000
+        again_ms = median_ms(repeat * 3, lambda: mj.log_input(str(path)))
+    assert len(get_store().data.snapshot_digests()) == 1
+    path.unlink()
+    return again_ms, first_ms, copy_ms
+
+
 # -- 4. extension load time -------------------------------------------------------------------
 def load_ext_ms() -> float:
     probe = (
@@ -160,59 +252,86 @@ def main() -> None:
         "--file-gb", type=float, default=1.0, help="size of the file to fingerprint"
     )
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--only", default="1,2,3,4,5,6", help="comma-separated measures to run (default: all)"
+    )
     args = parser.parse_args()
+    only = {int(part) for part in args.only.split(",") if part.strip()}
     warnings.filterwarnings("ignore")
     workdir = Path(tempfile.mkdtemp(prefix="bench-track-"))
     os.environ["MLOPS_JUPYTER_STORE"] = str(workdir / "ours")
-    import mlflow
+    if 1 in only:
+        import mlflow
 
-    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
-    mlflow.set_experiment("bench")
+        mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
+        mlflow.set_experiment("bench")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; medians\n")
 
-    tracked, untracked, overhead, cpu_overhead = cell_overhead(args.cells)
-    anchor = mlflow_run_ms(max(20, args.cells // 10))
-    line(
-        "trivial cell -p 5 -m 5, tracked - untracked",
-        f"{overhead:.2f} ms",
-        f"MLflow run {anchor:.1f} ms",
-        f"{'ok' if overhead <= 2 else 'OVER'} (target <= 2 ms; {anchor / overhead:.0f}x less than MLflow)",
-    )
-    print(
-        f"{'':<44} (tracked {tracked:.2f} ms, untracked {untracked:.2f} ms; CPU of the shell thread +{cpu_overhead:.2f} ms)"
-    )
+    if 1 in only:
+        tracked, untracked, overhead, cpu_overhead = cell_overhead(args.cells)
+        anchor = mlflow_run_ms(max(20, args.cells // 10))
+        line(
+            "trivial cell -p 5 -m 5, tracked - untracked",
+            f"{overhead:.2f} ms",
+            f"MLflow run {anchor:.1f} ms",
+            f"{'ok' if overhead <= 2 else 'OVER'} (target <= 2 ms; {anchor / overhead:.0f}x less than MLflow)",
+        )
+        print(
+            f"{'':<44} (tracked {tracked:.2f} ms, untracked {untracked:.2f} ms; CPU of the shell thread +{cpu_overhead:.2f} ms)"
+        )
 
-    ours, anchor = frame_fingerprint(args.repeat)
-    line(
-        "fingerprint 1M x 21 DataFrame",
-        f"{ours:.1f} ms",
-        f"hash_pandas_object {anchor:.0f} ms",
-        f"{'ok' if ours <= 80 else 'OVER'} (target <= 80 ms; {anchor / ours:.1f}x faster)",
-    )
+    if 2 in only:
+        ours, anchor = frame_fingerprint(args.repeat)
+        line(
+            "fingerprint 1M x 21 DataFrame",
+            f"{ours:.1f} ms",
+            f"hash_pandas_object {anchor:.0f} ms",
+            f"{'ok' if ours <= 80 else 'OVER'} (target <= 80 ms; {anchor / ours:.1f}x faster)",
+        )
 
-    rate, memory_rate, unchanged_us = file_fingerprint(
-        workdir, args.file_gb, max(3, args.repeat // 2)
-    )
-    line(
-        f"fingerprint {args.file_gb:g} GB file (page cache)",
-        f"{rate:.2f} GB/s",
-        f"xxh3 in memory {memory_rate:.2f} GB/s",
-        f"{'ok' if rate >= 5 else 'UNDER'} (target >= 5 GB/s; {rate / memory_rate:.0%} of memory speed)",
-    )
-    line(
-        "fingerprint of the unchanged file",
-        f"{unchanged_us:.1f} us",
-        "one stat()",
-        "O(1): no bytes read",
-    )
+    if 3 in only:
+        rate, memory_rate, unchanged_us = file_fingerprint(
+            workdir, args.file_gb, max(3, args.repeat // 2)
+        )
+        line(
+            f"fingerprint {args.file_gb:g} GB file (page cache)",
+            f"{rate:.2f} GB/s",
+            f"xxh3 in memory {memory_rate:.2f} GB/s",
+            f"{'ok' if rate >= 5 else 'UNDER'} (target >= 5 GB/s; {rate / memory_rate:.0%} of memory speed)",
+        )
+        line(
+            "fingerprint of the unchanged file",
+            f"{unchanged_us:.1f} us",
+            "one stat()",
+            "O(1): no bytes read",
+        )
 
-    load = statistics.median(load_ext_ms() for _ in range(args.repeat))
-    line(
-        "%load_ext mlops_jupyter (fresh interpreter)",
-        f"{load:.0f} ms",
-        "target 300 ms",
-        "ok" if load <= 300 else "OVER",
-    )
+    if 4 in only:
+        load = statistics.median(load_ext_ms() for _ in range(args.repeat))
+        line(
+            "%load_ext mlops_jupyter (fresh interpreter)",
+            f"{load:.0f} ms",
+            "target 300 ms",
+            "ok" if load <= 300 else "OVER",
+        )
+
+    if 5 in only:
+        on, off, extra = notebook_capture_overhead(args.cells)
+        line(
+            "data-free cell, notebook capture on - off",
+            f"{extra:.3f} ms",
+            f"the cell {off:.2f} ms",
+            f"{'ok' if extra <= 2 else 'OVER'} (target <= 2 ms; on {on:.2f} ms)",
+        )
+
+    if 6 in only:
+        again, first, copy = snapshot_again(workdir, args.file_gb, args.repeat)
+        line(
+            f"snapshot unchanged {args.file_gb:g} GB input again",
+            f"{again:.2f} ms",
+            f"first {first:.0f} ms, cp {copy:.0f} ms",
+            f"{'ok' if again <= 50 else 'OVER'} (target <= 50 ms; {first / again:.0f}x less than the first)",
+        )
 
 
 if __name__ == "__main__":

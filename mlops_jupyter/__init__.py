@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "log_artifact": "mlops_jupyter.tracking.api",
     "log_input": "mlops_jupyter.tracking.api",
     "log_output": "mlops_jupyter.tracking.api",
+    "autolog": "mlops_jupyter.tracking.api",
     "Run": "mlops_jupyter.tracking.run",
     "runs": "mlops_jupyter.tracking.query",
     "get_run": "mlops_jupyter.tracking.query",
@@ -76,6 +77,16 @@ _EXPORTS: dict[str, str] = {
     "ModelIntegrityError": "mlops_jupyter.registry.api",
     "UntrustedModelError": "mlops_jupyter.registry.api",
     "SelfApprovalError": "mlops_jupyter.registry.api",
+    # governance wiring: owners, events, webhooks
+    "set_owners": "mlops_jupyter.registry.owners",
+    "get_owners": "mlops_jupyter.registry.owners",
+    "NotOwnerError": "mlops_jupyter.registry.owners",
+    "list_events": "mlops_jupyter.registry.events",
+    "notifications": "mlops_jupyter.registry.events",
+    "add_hook": "mlops_jupyter.registry.webhooks",
+    "list_hooks": "mlops_jupyter.registry.webhooks",
+    "remove_hook": "mlops_jupyter.registry.webhooks",
+    "delivery_log": "mlops_jupyter.registry.webhooks",
     # batch
     "run_notebook": "mlops_jupyter.batch.api",
     "sweep": "mlops_jupyter.batch.api",
@@ -98,9 +109,13 @@ _EXPORTS: dict[str, str] = {
     "MonitorError": "mlops_jupyter.monitor.checks",
     "DriftReport": "mlops_jupyter.monitor.drift",
     "PerformanceReport": "mlops_jupyter.monitor.performance",
+    "retrain": "mlops_jupyter.monitor.retrain",
+    "RetrainResult": "mlops_jupyter.monitor.retrain",
     # serving
     "log_outcomes": "mlops_jupyter.serve.predictions",
     "serving_log": "mlops_jupyter.serve.predictions",
+    "check_served_performance": "mlops_jupyter.serve.predictions",
+    "check_served_drift": "mlops_jupyter.serve.predictions",
     "model_servers": "mlops_jupyter.serve.servers",
 }
 

@@ -30,8 +30,15 @@ COMMANDS: dict[str, str] = {
     "run": "mlops_jupyter.batch.cli:run_command",
     "sweep": "mlops_jupyter.batch.cli:sweep_command",
     "reproduce": "mlops_jupyter.batch.cli:reproduce_command",
+    # monitoring (issue 12)
+    "monitor": "mlops_jupyter.monitor.cli:monitor_group",
+    "retrain": "mlops_jupyter.monitor.cli:retrain_command",
+    # governance wiring
+    "hooks": "mlops_jupyter.registry.hooks_cli:hooks_group",
     # serving (issue 13)
     "serve": "mlops_jupyter.serve.cli:serve_group",
+    # data versions (issue 11)
+    "data": "mlops_jupyter.cli_data:data_group",
 }
 
 
@@ -108,19 +115,52 @@ def cli() -> None:
     """
 
 
-def main() -> None:
-    """Entry point: turns the errors users cause into a message and exit code 2."""
+def _error_exits() -> tuple[tuple[tuple[type[BaseException], ...], int], ...]:
+    """This package's errors -> exit code: the input was wrong (2) or a check failed (1)."""
     from mlops_jupyter.config import StoreConfigError
 
-    handled: tuple[type[BaseException], ...] = (StoreConfigError, FileNotFoundError)
+    usage: tuple[type[BaseException], ...] = (StoreConfigError, OSError)
+    checks: tuple[type[BaseException], ...] = ()
     try:
+        from mlops_jupyter.batch.parameters import ParameterError
+        from mlops_jupyter.registry.errors import RefusedError, RegistryError
+        from mlops_jupyter.store.blobs import (
+            ArtifactPathError,
+            ArtifactRootError,
+            CorruptArtifactError,
+        )
         from mlops_jupyter.store.database import StoreConnectionError
         from mlops_jupyter.store.filters import FilterError
         from mlops_jupyter.tracking.query import RunNotFoundError
+        from mlops_jupyter.tracking.values import InvalidValueError
 
-        handled += (StoreConnectionError, FilterError, RunNotFoundError)
+        usage += (
+            StoreConnectionError,
+            FilterError,
+            RunNotFoundError,
+            ParameterError,
+            RegistryError,
+            ArtifactPathError,
+            ArtifactRootError,
+            InvalidValueError,
+        )
+        checks += (CorruptArtifactError, RefusedError)
+        for module, name in (
+            ("mlops_jupyter.monitor.checks", "MonitorError"),
+            ("mlops_jupyter.monitor.drift", "DriftInputError"),
+            ("mlops_jupyter.tracking.profile", "ProfileError"),
+        ):
+            found = getattr(importlib.import_module(module), name, None)
+            if isinstance(found, type) and issubclass(found, BaseException):
+                usage += (found,)
     except ImportError:  # pragma: no cover - a broken install still gets click's messages
         pass
+    return ((checks, EXIT_CHECK_FAILED), (usage, EXIT_USAGE))
+
+
+def main() -> None:
+    """Entry point: the errors users cause become one line on stderr and exit code 2 (1 for a
+    failed check, such as a corrupt artifact); only a bug shows a traceback."""
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -129,10 +169,15 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(EXIT_USAGE if error.exit_code != 0 else 0)
-    except handled as error:
-        fail(str(error))
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except Exception as error:
+        for types, code in _error_exits():
+            if isinstance(error, types):
+                fail(
+                    str(error).strip().splitlines()[0] if str(error).strip() else repr(error), code
+                )
+        raise
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
-"""CLI verbs for tracking and the store: ``runs ls|show``, ``store info|migrate``, ``gc``."""
+"""CLI verbs for tracking and the store: ``runs ls|show``, ``store info|migrate|fsck``, ``gc``."""
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 from datetime import datetime, timezone
 from typing import Any
 
 import click
 
-from mlops_jupyter.cli import FORMAT_OPTION, emit
+from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, emit
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -49,7 +50,8 @@ def runs_ls(
     \b
     Filter language: comparisons on metrics.KEY, params.KEY, tags.KEY and name, status, kind,
     experiment, start_time, duration_s; combine with and, or, not, parentheses; also
-    KEY in (...), KEY like 'pat%', KEY is null.
+    KEY in (...), KEY like 'pat%', KEY is null. like is case-sensitive, ilike is not;
+    % matches any text, _ one character, \\% and \\_ a literal % and _.
     """
     from mlops_jupyter.tracking.query import runs
 
@@ -123,6 +125,25 @@ def runs_show(run_id: str, output_format: str) -> None:
         click.echo("error:\n" + view["error"])
 
 
+@runs_group.command("reap")
+def runs_reap() -> None:
+    """Record as killed the running runs whose process is gone.
+
+    \b
+    A run whose process died (same host: the pid is gone; other hosts: no heartbeat for 30 s)
+    already reads as killed everywhere; this writes that verdict to the store, as the
+    background flusher of any tracking process and the Jupyter server extension do
+    periodically. Prints the ids it marked.
+    """
+    from mlops_jupyter.store import get_store
+    from mlops_jupyter.tracking.context import reap_dead_runs
+
+    dead = reap_dead_runs(get_store())
+    for run_id in dead:
+        click.echo(run_id)
+    click.echo(f"{len(dead)} run(s) marked killed", err=True)
+
+
 @click.group("store")
 def store_group() -> None:
     """Where the store is, and its schema."""
@@ -149,6 +170,32 @@ def store_info(output_format: str) -> None:
             click.echo(f"{key:<16}{value}")
 
 
+@store_group.command("fsck")
+@FORMAT_OPTION
+def store_fsck(output_format: str) -> None:
+    """Verify every artifact blob against its hash; name the artifacts and model versions whose
+    blob is missing or corrupt. Exit code 1 when anything is.
+
+    \b
+    A corrupt blob heals when the same bytes are logged again; `gc` removes unreferenced ones.
+    Example:
+      mlops-jupyter store fsck --format json
+    """
+    from mlops_jupyter.store import get_store
+    from mlops_jupyter.store.maintenance import fsck
+
+    report = fsck(get_store())
+    if output_format == "json":
+        click.echo(json.dumps(report.broken, indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+        verdict = "ok" if report.ok else f"{len(report.lines())} problem(s)"
+        click.echo(f"checked {report.blobs} blob(s): {verdict}", err=not report.ok)
+    if not report.ok:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
 @store_group.command("migrate")
 def store_migrate() -> None:
     """Upgrade the schema to the newest version (opening a store does this too)."""
@@ -163,19 +210,75 @@ def store_migrate() -> None:
     )
 
 
+# -- store grant (issue 9: database roles on a PostgreSQL team store) ----------------------------
+@store_group.command("grant")
+@click.argument("role")
+@click.option(
+    "--role",
+    "level",
+    required=True,
+    type=click.Choice(["reader", "writer", "approver", "admin"]),
+    help="What ROLE may do (each level includes the ones before it).",
+)
+@click.option("--show-sql", is_flag=True, help="Print the statements that were run.")
+def store_grant(role: str, level: str, show_sql: bool) -> None:
+    """Give the PostgreSQL role ROLE exactly one level of access to this store (replacing what
+    it had). Run it as the store's owner, again after `store migrate`.
+
+    \b
+    reader    read runs, models, the audit log
+    writer    + track runs and register versions, request approval
+    approver  + approve and reject, promote, roll back, archive
+    admin     + change a model's policy
+    Nobody but the owner can change or delete audit events. Registry actions of ROLE are
+    recorded as ROLE (its session_user): MLOPS_JUPYTER_USER cannot act as someone else.
+
+    \b
+    Example:  CREATE ROLE alice LOGIN;   (in psql, as the owner)
+              mlops-jupyter store grant alice --role approver
+    """
+    from mlops_jupyter.cli import EXIT_CHECK_FAILED, fail
+    from mlops_jupyter.store import get_store
+    from mlops_jupyter.store.access import grant
+
+    try:
+        statements = grant(get_store().db, role, level)
+    except PermissionError as error:
+        fail(str(error), EXIT_CHECK_FAILED)
+    except ValueError as error:
+        fail(str(error))
+    if show_sql:
+        for statement in statements:
+            click.echo(f"{statement};")
+    click.echo(f"granted {level} on this store to database role {role}")
+
+
 @click.command("gc")
 @click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
-def gc_command(dry_run: bool) -> None:
-    """Remove artifact blobs that no run, model or check refers to."""
-    from mlops_jupyter.store import get_store
+@click.option(
+    "--grace",
+    default="1h",
+    show_default=True,
+    metavar="DURATION",
+    help="Keep blobs written or re-used within this time (e.g. 0, 90s, 30m, 1h, 2d): a run may "
+    "be about to record them.",
+)
+def gc_command(dry_run: bool, grace: str) -> None:
+    """Remove artifact blobs that no run or model version refers to.
 
-    store = get_store()
-    keep = store.referenced_digests()
-    removed = freed = 0
-    for digest in list(store.blobs.digests()):
-        if digest in keep:
-            continue
-        removed += 1
-        freed += 0 if dry_run else store.blobs.delete(digest)
-    verb = "would remove" if dry_run else "removed"
-    click.echo(f"{verb} {removed} unreferenced blob(s), {freed} bytes freed; {len(keep)} kept")
+    A blob younger than the grace period is kept, and one that something starts to refer to
+    while gc runs survives, so gc is safe to run while notebooks are logging.
+
+    \b
+    Examples:
+      mlops-jupyter gc --dry-run
+      mlops-jupyter gc --grace 10m
+    """
+    from mlops_jupyter.store import get_store
+    from mlops_jupyter.store.maintenance import collect_garbage, parse_duration
+
+    try:
+        grace_s = parse_duration(grace)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--grace") from None
+    click.echo(collect_garbage(get_store(), grace_s, dry_run).summary())

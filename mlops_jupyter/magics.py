@@ -44,7 +44,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, Enum, Int
+from traitlets import Bool, Enum, Int, observe
 from traitlets.config import Configurable
 
 TRACK_LINE = re.compile(r"^[ \t]*%%track(?:[ \t]+(?P<options>[^\n]*))?[ \t]*(?:\n|$)")
@@ -72,6 +72,42 @@ class Track(Configurable):
         help="Child runs per search CV: its best N candidates (all of them stay in the run's "
         "cv_results.csv artifact; 0: no child runs).",
     ).tag(config=True)
+    pandas = Bool(True, help="Record pandas reads and writes as dataset versions.").tag(config=True)
+    memory = Bool(True, help="Fingerprint in-memory data (cell variables, X and y of fits).").tag(
+        config=True
+    )
+    snapshot_inputs = Enum(
+        ["auto", "always", "never"],
+        None,
+        allow_none=True,
+        help="Copy input files into the blob store: auto (up to snapshot_max_bytes), always, "
+        "never (default: $MLOPS_JUPYTER_SNAPSHOT_INPUTS, else auto).",
+    ).tag(config=True)
+    snapshot_max_bytes = Int(
+        None, allow_none=True, help="The largest input file 'auto' snapshots (default 100 MB)."
+    ).tag(config=True)
+
+    # the switches are process-wide (``mj.autolog`` sets the same ones): every run kind obeys
+    @observe("autolog", "lineage", "pandas", "memory", "snapshot_inputs", "snapshot_max_bytes")
+    def _switch(self, change: Any) -> None:
+        self.apply(change["name"])
+
+    def apply(self, *names: str) -> None:
+        """Write these settings into the process-wide capture switches."""
+        from mlops_jupyter.tracking import settings
+
+        switches = settings.SWITCHES
+        for name in names:
+            if name == "autolog":
+                switches.sklearn = self.autolog
+            elif name == "lineage":
+                switches.pandas = switches.memory = self.lineage
+            elif name in ("pandas", "memory"):
+                setattr(switches, name, getattr(self, name))
+            elif name == "snapshot_inputs" and self.snapshot_inputs is not None:
+                switches.snapshot_inputs = self.snapshot_inputs
+            elif name == "snapshot_max_bytes" and self.snapshot_max_bytes is not None:
+                settings.autolog(None, None, None, snapshot_max_bytes=self.snapshot_max_bytes)
 
 
 def split_track_cell(raw_cell: str) -> tuple[str, str] | None:
@@ -180,11 +216,14 @@ class CellTracker:
         from mlops_jupyter.tracking.source import notebook_path
 
         source = CellSource(body, notebook_path(), cell_id, execution_count)
+        from mlops_jupyter.tracking.settings import SWITCHES
+
         settings = CaptureSettings(
-            self.settings.autolog,
-            self.settings.lineage,
+            SWITCHES.sklearn,
+            SWITCHES.pandas,
             self.settings.max_fingerprint_bytes,
             max(self.settings.max_child_runs, 0),
+            memory=SWITCHES.memory,
         )
         try:
             cell = CellRun.start(options, source, self.shell.user_ns, settings, python_code)
@@ -427,6 +466,8 @@ def load_ipython_extension(ipython: Any) -> None:
     if getattr(ipython, "_mlops_tracker", None) is not None:
         return  # loaded twice: keep one set of hooks
     settings = Track(parent=ipython)
+    configured = settings.config.get("Track", {})
+    settings.apply(*(name for name in settings.trait_names(config=True) if name in configured))
     ipython.configurables.append(settings)
     tracker = CellTracker(ipython, settings)
     ipython.register_magics(TrackingMagics(ipython, tracker))

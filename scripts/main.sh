@@ -48,6 +48,10 @@ else
     # holder), and a bundle is never overwritten: each main job gets its own
     [[ "$(basename "$nb")" == 03_* ]] &&
       PARAMS=(-p model_name "wine-$STAMP" -p bundle_dir "output/release-$STAMP")
+    # monitoring: 04 releases, retrains and rolls back a new model; 05 (the scheduled job)
+    # checks that same model on the data 04 generated
+    [[ "$(basename "$nb")" == 04_* || "$(basename "$nb")" == 05_* ]] &&
+      PARAMS=(-p model_name "demand-$STAMP")
     printf '    %s -> %s\n' "$nb" "$out"
     t=$SECONDS
     if ! papermill "$nb" "$out" --cwd example_notebooks -k python3 "${ENGINE_ARGS[@]}" \

@@ -118,3 +118,111 @@ def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: igno
     yield get_store()
     context.reset()
     reset_stores()
+
+
+@pytest.fixture(autouse=True)
+def _capture_switches_reset() -> Iterator[None]:
+    """``mj.autolog``/``%config Track.*`` switches are process-wide: each test starts from the
+    defaults and leaves them so."""
+    from mlops_jupyter.tracking import settings
+
+    settings.reset()
+    yield
+    settings.reset()
+
+
+# -- object storage: moto's standalone S3 server on 127.0.0.1 ---------------------------------
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 endpoint: ``moto_server`` started on a free loopback port for the session."""
+    import sys
+    import time
+    import urllib.request
+
+    server = Path(sys.executable).parent / "moto_server"
+    if not server.exists():
+        pytest.fail("moto_server is missing: install the test extra (moto[server], boto3, s3fs)")
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(server), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"moto_server did not start on {url}")
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def s3_artifacts(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket on the S3 endpoint; returns ``s3://BUCKET/artifacts``. The endpoint and
+    credentials are in the environment, where s3fs (and kernels started by the test) find them."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    for key, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    bucket = f"mj-{uuid.uuid4().hex[:16]}"
+    boto3.client("s3", endpoint_url=s3_endpoint, **_boto_credentials()).create_bucket(Bucket=bucket)
+    return f"s3://{bucket}/artifacts"
+
+
+def _boto_credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "region_name": S3_CREDENTIALS["AWS_DEFAULT_REGION"],
+    }
+
+
+@pytest.fixture(params=["local", "s3"])
+def artifact_store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A fresh SQLite store whose artifacts (blobs, snapshots, models) live on the local disk,
+    then on S3 (moto's server): the object-storage tests run against both."""
+    from mlops_jupyter.store import get_store, reset_stores
+    from mlops_jupyter.tracking import context
+
+    if request.param == "s3":
+        artifacts = request.getfixturevalue("s3_artifacts")
+    else:
+        artifacts = str(tmp_path / "artifacts")
+    monkeypatch.setenv("MLOPS_JUPYTER_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("MLOPS_JUPYTER_ARTIFACTS", artifacts)
+    monkeypatch.setenv("MLOPS_JUPYTER_USER", "alice")
+    monkeypatch.chdir(tmp_path)
+    context.reset()
+    reset_stores()
+    yield get_store()
+    context.reset()
+    reset_stores()

@@ -102,9 +102,9 @@ def test_store_info_and_migrate(filled) -> None:  # type: ignore[no-untyped-def]
 def test_gc_removes_only_unreferenced_blobs(filled, mj_store) -> None:  # type: ignore[no-untyped-def]
     orphan = mj_store.blobs.put_bytes(b"nobody points here")
     kept = next(iter(mj_store.referenced_digests()))
-    dry = cli("gc", "--dry-run", store=filled)
+    dry = cli("gc", "--dry-run", "--grace", "0", store=filled)
     assert "would remove 1 unreferenced blob" in dry.stdout and mj_store.blobs.exists(orphan)
-    result = cli("gc", store=filled)
+    result = cli("gc", "--grace", "0", store=filled)
     assert result.returncode == 0 and "removed 1 unreferenced blob" in result.stdout
     assert not mj_store.blobs.exists(orphan) and mj_store.blobs.exists(kept)
 

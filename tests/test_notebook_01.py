@@ -67,7 +67,8 @@ def test_notebook_01_records_the_study(
     assert runs["random-forest"].params["n_estimators"] == 50
     for name in names[2:]:
         artifacts = [a["name"] for a in runs[name].artifacts]
-        assert artifacts == ["model/input_example.json", "model/model.skops"]
+        searched = ["cv_results.csv"] if name == "grid-search" else []  # the search's results
+        assert artifacts == [*searched, "model/input_example.json", "model/model.skops"]
 
     search = runs["grid-search"]
     assert len(search.children) == 3
@@ -92,6 +93,11 @@ def test_notebook_01_records_the_study(
     assert "params" in comparison and "test_accuracy" in comparison
     lineage_svg = outputs_of(executed, "%lineage")[0]["data"]["text/html"]
     assert "<svg" in lineage_svg and "breast_cancer.csv" in lineage_svg
+    # the CSV moved on, then the version load-data read came back from its snapshot
+    listed = "".join(o.get("text", "") for o in outputs_of(executed, "import sys"))
+    assert csv.resolve().as_uri() in listed and "yes" in listed
+    restored = "".join(o.get("text", "") for o in outputs_of(executed, "!{sys.executable}"))
+    assert "verified" in restored and mj.fingerprint(csv) == read["fingerprint"]
 
     again = execute(tmp_path, "again.ipynb")  # re-running the study: new attempts, same cells
     assert len(again.cells) == len(executed.cells)

@@ -20,7 +20,8 @@ import {
   IRunsPage,
   ISweepDetail,
   ISweepRequest,
-  ISweepStarted
+  ISweepStarted,
+  IModelServer
 } from './types';
 
 /**
@@ -113,6 +114,17 @@ export class MlopsClient {
       {},
       { direction }
     );
+  }
+
+  /** Live model servers (`GET servers`), optionally of one model. */
+  async servers(model?: string): Promise<IModelServer[]> {
+    const answer = await requestAPI<{ servers: IModelServer[] }>(
+      'servers',
+      this.serverSettings,
+      {},
+      model ? { model } : {}
+    );
+    return answer.servers;
   }
 
   async models(): Promise<IModelSummary[]> {

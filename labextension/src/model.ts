@@ -27,7 +27,8 @@ import {
   IRun,
   IRunDetail,
   ISweepRequest,
-  ISweepSummary
+  ISweepSummary,
+  IModelServer
 } from './types';
 
 /**
@@ -372,6 +373,31 @@ export class MlopsModel implements IDisposable {
     }
   }
 
+  // -- live model servers (issue 13) -----------------------------------------
+
+  get serversChanged(): ISignal<this, IModelServer[]> {
+    return this._serversChanged;
+  }
+
+  /** Live model servers, or null before the first answer. */
+  get servers(): IModelServer[] | null {
+    return this._servers;
+  }
+
+  /** Refresh the live servers; a failure keeps the last answer (servers are extra). */
+  async refreshServers(): Promise<void> {
+    let servers: IModelServer[];
+    try {
+      servers = await this.client.servers();
+    } catch {
+      return;
+    }
+    if (JSON.stringify(servers) !== JSON.stringify(this._servers)) {
+      this._servers = servers;
+      this._serversChanged.emit(servers);
+    }
+  }
+
   registerModel(runId: string, name: string): Promise<boolean> {
     return this._action(
       this.client.register(runId, name),
@@ -598,6 +624,7 @@ export class MlopsModel implements IDisposable {
       await this._refreshVisibleRuns();
       await Promise.all([
         this.refreshModels(),
+        this.refreshServers(),
         this.refreshChecks(),
         this._refreshSweeps()
       ]);
@@ -720,6 +747,8 @@ export class MlopsModel implements IDisposable {
   private _lineageFocusChanged = new Signal<this, LineageFocus | null>(this);
 
   private _models: IModelSummary[] | null = null;
+  private _servers: IModelServer[] | null = null;
+  private _serversChanged = new Signal<this, IModelServer[]>(this);
   private _modelsChanged = new Signal<this, IModelSummary[]>(this);
   private _modelChanged = new Signal<this, string>(this);
 

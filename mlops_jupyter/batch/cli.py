@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -55,7 +56,23 @@ COMMON_OPTIONS = [
         type=click.Path(file_okay=False),
         help="Working directory (default: the notebook's).",
     ),
+    click.option(
+        "--snapshot-inputs",
+        type=click.Choice(["auto", "always", "never"]),
+        expose_value=False,
+        callback=lambda _ctx, _param, value: _snapshot_policy(value),
+        help="Copy the input files the notebooks read into the artifact store: auto (files up "
+        "to 100 MB), always, never (default: $MLOPS_JUPYTER_SNAPSHOT_INPUTS, else auto).",
+    ),
 ]
+
+
+def _snapshot_policy(value: str | None) -> None:
+    """The kernels this command starts inherit the policy through the environment."""
+    if value is not None:
+        from mlops_jupyter.tracking.settings import SNAPSHOT_ENV
+
+        os.environ[SNAPSHOT_ENV] = value
 
 
 def _usage(message: str) -> NoReturn:
@@ -373,9 +390,15 @@ def _print_results(frame: Any, output_format: str) -> None:
     "--ignore",
     multiple=True,
     metavar="PATTERN",
-    help="Metric names not compared (glob; default: *_seconds).",
+    help="Metric names not compared (glob; default: *_seconds and autolog's *fit_time_s).",
 )
 @click.option("--strict-env", is_flag=True, help="Package version differences also make it fail.")
+@click.option(
+    "--restore-inputs",
+    is_flag=True,
+    help="Re-execute in a scratch folder against the input snapshots (a run whose data moved "
+    "on still reproduces); the report says, input by input, snapshot or live.",
+)
 @click.option(
     "--check-only", is_flag=True, help="Only compare inputs and packages; do not re-execute."
 )
@@ -402,6 +425,7 @@ def reproduce_command(
     tolerance: float,
     ignore: tuple[str, ...],
     strict_env: bool,
+    restore_inputs: bool,
     check_only: bool,
     output: str | None,
     timeout: float | None,
@@ -413,6 +437,16 @@ def reproduce_command(
     compared with the installed ones (every difference is named); then the recorded notebook
     snapshot runs with the recorded parameters and the metrics are compared. Exit 0 when it
     reproduced, 1 (with the reasons) when not.
+
+    With --restore-inputs the notebook runs in a scratch folder where its input files are the
+    versions the run read, restored from their snapshots: inputs that changed or went missing
+    since then no longer fail it. An input without a snapshot stays live (and fails it when
+    it changed).
+
+    \b
+    Examples:
+      mlops-jupyter reproduce 01jx...
+      mlops-jupyter reproduce 01jx... --restore-inputs --format json
     """
     from mlops_jupyter.batch.reproduce import DEFAULT_IGNORED, NotReproducibleError, reproduce
 
@@ -425,6 +459,7 @@ def reproduce_command(
             strict_env=strict_env,
             execute=not check_only,
             timeout=timeout,
+            restore_inputs=restore_inputs,
         )
     except NotReproducibleError as error:
         _usage(str(error))

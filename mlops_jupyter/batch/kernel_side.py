@@ -1,7 +1,8 @@
 """The batch engine's helpers that run *inside* the kernel: begin a point, finish it.
 
-Only the standard library is imported here, so calling these costs the kernel nothing it would
-not pay anyway. The engine calls them with silent execute requests (no history, no outputs in
+Only the standard library is imported here (plus the small module of whole-notebook capture,
+whose heavy parts load when a cell first needs them), so calling these costs the kernel
+nothing it would not pay anyway. The engine calls them with silent execute requests (no history, no outputs in
 the notebook); nothing is left in the user namespace.
 
 What a warm kernel's reset between points isolates and what it does not:
@@ -89,6 +90,13 @@ def begin_point(environment: dict[str, str], cwd: str | None, reset: bool) -> No
         # a reused kernel still holds the previous point's run as its session run: attach to
         # this point's run now, before any log call could reach the old one
         context.session_run()
+    run_id = environment.get("MLOPS_JUPYTER_RUN_ID")
+    shell = _shell()
+    if run_id and shell is not None:
+        # every cell's pandas IO and scikit-learn calls are captured into the notebook run
+        from mlops_jupyter.tracking import notebook_capture
+
+        notebook_capture.install(shell, run_id)
 
 
 def finish_point(status: str) -> list[str]:

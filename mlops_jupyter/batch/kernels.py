@@ -74,13 +74,18 @@ def store_environment() -> dict[str, str]:
     """Variables that make a kernel log into this process's store, as this process's user."""
     from mlops_jupyter.config import ARTIFACTS_ENV, STORE_ENV, USER_ENV, current_user
     from mlops_jupyter.store import get_store
+    from mlops_jupyter.tracking.settings import SNAPSHOT_ENV, SNAPSHOT_MAX_ENV
 
     location = get_store().location
-    return {
+    environment = {
         STORE_ENV: location.db_url,
         ARTIFACTS_ENV: location.artifacts_url,
         USER_ENV: current_user(),
     }
+    for name in (SNAPSHOT_ENV, SNAPSHOT_MAX_ENV):  # the input-snapshot policy travels too
+        if os.environ.get(name):
+            environment[name] = os.environ[name]
+    return environment
 
 
 @dataclass

@@ -61,8 +61,9 @@ def sha256(data: bytes) -> str:
 
 
 def put_artifact(run: Run, name: str, data: bytes, media_type: str) -> None:
-    digest = run.store.blobs.put_bytes(data)
-    run.store.runs.add_artifact(run.run_id, name, digest, len(data), media_type)
+    from mlops_jupyter.tracking.artifacts import store_bytes
+
+    store_bytes(run.store, run.run_id, data, name, media_type)
 
 
 def put_json(run: Run, name: str, value: Any) -> None:

@@ -10,6 +10,7 @@ metric matches; package differences are reported and fail it only with ``strict_
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import math
@@ -28,7 +29,7 @@ from mlops_jupyter.batch.record import INPUT_ARTIFACT, PARAMETERS_ARTIFACT
 from mlops_jupyter.tracking.query import RunView, get_run
 
 DEFAULT_TOLERANCE = 1e-9
-DEFAULT_IGNORED = ("*_seconds",)  # durations never reproduce exactly
+DEFAULT_IGNORED = ("*_seconds", "*fit_time_s")  # durations never reproduce exactly
 
 
 class NotReproducibleError(ValueError):
@@ -42,6 +43,7 @@ class InputCheck:
     recorded: str
     current: str | None
     status: str  # unchanged | changed | missing | not checked
+    source: str | None = None  # with --restore-inputs: snapshot | live (what the re-execution read)
 
     @property
     def differs(self) -> bool:
@@ -97,6 +99,7 @@ class ReproduceReport:
                 if c.status == "changed" and c.current
                 else ""
             )
+            + (f"  ({_SOURCES[c.source]})" if c.source else "")
             for c in self.inputs
         ] or ["  (none recorded)"]
         lines.append("packages:")
@@ -132,6 +135,9 @@ class ReproduceReport:
         )
 
 
+_SOURCES = {"snapshot": "restored from the snapshot", "live": "read from the live path"}
+
+
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
@@ -162,6 +168,8 @@ def check_inputs(tree: list[RunView]) -> list[InputCheck]:
             uri, recorded = item.get("uri"), item.get("fingerprint")
             if not uri or not recorded or (uri, recorded) in checks:
                 continue
+            if uri.startswith("memory://"):
+                continue  # derived by the notebook's own code from its inputs
             path = local_path(uri)
             if path is None:
                 check = InputCheck(item.get("name"), uri, recorded, None, "not checked")
@@ -242,10 +250,8 @@ def _artifact_names(view: RunView) -> set[str]:
     return {artifact["name"] for artifact in view.artifacts}
 
 
-def re_execute(view: RunView, *, output: str | None, timeout: float | None) -> NotebookRun:
-    """Execute the recorded snapshot with the recorded parameters, as a new notebook run."""
-    from mlops_jupyter.batch.kernels import KernelPool, store_environment
-
+def recorded_cwd(view: RunView) -> str:
+    """The working directory the run executed in (else its notebook's folder, else ours)."""
     notebook_path = view.source.get("notebook_path") or "notebook.ipynb"
     cwd = view.tags.get("cwd")
     if not cwd or not os.path.isdir(cwd):
@@ -254,13 +260,30 @@ def re_execute(view: RunView, *, output: str | None, timeout: float | None) -> N
             if os.path.isdir(Path(notebook_path).parent)
             else os.getcwd()
         )
+    return cwd
+
+
+def re_execute(
+    view: RunView,
+    *,
+    output: str | None,
+    timeout: float | None,
+    cwd: str | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> NotebookRun:
+    """Execute the recorded snapshot with the recorded parameters, as a new notebook run
+    (in ``cwd`` and with ``parameters`` instead, for a restore into a scratch folder)."""
+    from mlops_jupyter.batch.kernels import KernelPool, store_environment
+
+    notebook_path = view.source.get("notebook_path") or "notebook.ipynb"
+    cwd = cwd or recorded_cwd(view)
     kernel_name = view.tags.get("kernel") or "python3"
     with tempfile.TemporaryDirectory(prefix="mlops-reproduce-") as folder:
         snapshot = Path(folder) / Path(notebook_path).name
         snapshot.write_bytes(view.artifact_bytes(INPUT_ARTIFACT))
         task = PointTask(
             notebook=str(snapshot),
-            parameters=recorded_parameters(view),
+            parameters=recorded_parameters(view) if parameters is None else parameters,
             kernel_name=kernel_name,
             cwd=cwd,
             store_env=store_environment(),
@@ -287,12 +310,14 @@ def reproduce(
     strict_env: bool = False,
     execute: bool = True,
     timeout: float | None = None,
+    restore_inputs: bool = False,
 ) -> ReproduceReport:
     """Re-execute a notebook run and say whether it reproduced (see the module docstring).
 
     ``tolerance`` is relative, with the same absolute floor for metrics near zero; ``ignore``
     lists metric-name patterns not compared (durations by default); ``execute=False`` only
-    checks inputs and packages.
+    checks inputs and packages. ``restore_inputs``: run in a scratch folder against the
+    input snapshots (see ``batch.restore``), so a run whose data moved on still reproduces.
     """
     if tolerance < 0:
         raise ValueError(f"tolerance must be 0 or more, got {tolerance}")
@@ -306,13 +331,32 @@ def reproduce(
     report = ReproduceReport(run_id=original.run_id, reproduced=False, tolerance=tolerance)
     report.inputs = check_inputs(tree)
     report.packages, report.python = check_packages(original.environment)
+    scratch = None
+    if restore_inputs:
+        from mlops_jupyter.batch.restore import ScratchFolder
+
+        scratch = ScratchFolder.plan(original, report.inputs, recorded_cwd(original))
     _explain_environment(report, strict_env)
     if not report.inputs:
         report.notes.append(
             "the run recorded no input data (mj.log_input), so inputs could not be checked"
         )
     if execute:
-        rerun = re_execute(original, output=str(output) if output else None, timeout=timeout)
+        with contextlib.ExitStack() as stack:
+            cwd, parameters = None, None
+            if scratch is not None:
+                stack.enter_context(scratch)
+                cwd, parameters = scratch.folder, scratch.parameters(recorded_parameters(original))
+                report.notes.append(f"re-executed in the scratch folder {scratch.folder}")
+            rerun = re_execute(
+                original,
+                output=str(output) if output else None,
+                timeout=timeout,
+                cwd=cwd,
+                parameters=parameters,
+            )
+            if scratch is not None and rerun.run_id:
+                report.reasons += scratch.judge(_run_tree(get_run(rerun.run_id)))
         report.new_run_id, report.new_status = rerun.run_id, rerun.status
         if rerun.status != "finished":
             report.reasons.append(f"the re-execution {rerun.status}: {rerun.error}")
@@ -334,9 +378,12 @@ def reproduce(
 
 def _explain_environment(report: ReproduceReport, strict_env: bool) -> None:
     for check in report.inputs:
+        if check.source == "snapshot":
+            continue  # restored: what the live path holds now does not matter
         if check.status == "changed":
             report.reasons.append(
-                f"input {local_path(check.uri) or check.uri} changed since the run (content fingerprint differs)"
+                f"input {local_path(check.uri) or check.uri} changed since the run (content "
+                f"fingerprint differs: {check.recorded} -> {check.current})"
             )
         elif check.status == "missing":
             report.reasons.append(f"input {local_path(check.uri) or check.uri} is missing")

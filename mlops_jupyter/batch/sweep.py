@@ -15,7 +15,8 @@ import json
 import math
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -130,7 +131,7 @@ def split_values(text: str) -> list[str]:
             continue
         current.append(char)
     values.append("".join(current).strip())
-    return [value for value in values if value != ""]
+    return values
 
 
 def grid_from_words(declared: ParameterList, words: Sequence[str]) -> dict[str, list[Any]]:
@@ -140,10 +141,15 @@ def grid_from_words(declared: ParameterList, words: Sequence[str]) -> dict[str, 
         name, values = split_assignment(word, "--grid")
         parameter = declared.get(name)
         texts = split_values(values)
-        if not texts:
+        if texts == [""]:
             raise ParameterError(f"--grid {name}= lists no values", name)
         typed = []
-        for text in texts:
+        for position, text in enumerate(texts, start=1):
+            if text == "":
+                raise ParameterError(
+                    f"--grid {name}={values}: value {position} of {len(texts)} is empty",
+                    name,
+                )
             try:
                 typed.append(parse_text(parameter.type, text) if parameter else guess_value(text))
             except ValueError:
@@ -151,8 +157,16 @@ def grid_from_words(declared: ParameterList, words: Sequence[str]) -> dict[str, 
                     f"parameter {name!r} expects {parameter.type_name if parameter else 'a value'}, got {text!r}",
                     name,
                 ) from None
+        check_finite(name, typed)
         grid[name] = typed
     return grid
+
+
+def check_finite(name: str, values: Sequence[Any]) -> None:
+    """Refuse NaN and infinities in a grid: a point with them cannot be compared or reproduced."""
+    for value in values:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParameterError(f"grid parameter {name!r}: {value!r} is not a finite number", name)
 
 
 def random_from_words(words: Sequence[str]) -> dict[str, Distribution]:
@@ -180,6 +194,7 @@ def sweep_points(
     for name, values in grid.items():
         if not values:
             raise ParameterError(f"grid parameter {name!r} lists no values", name)
+        check_finite(name, list(values))
     if distributions and not n:
         raise ParameterError("random search needs the number of points (--n N)")
     if not grid and not distributions:
@@ -253,22 +268,40 @@ def plan_sweep(
 # -- running ---------------------------------------------------------------------------------
 @dataclass
 class SweepProgress:
-    """Counts of a sweep's points (what the REST API and the progress bar show)."""
+    """Counts of a sweep's points: what the REST API, the CLI's progress bar and the views show.
 
-    total: int
+    ``total`` is the number of points planned (``None`` when the sweep run does not record it);
+    ``running`` counts points started and not yet over (only readers of the store see those: a
+    ``SweepHandle`` counts points as they end); ``pending`` is what has not started yet.
+    """
+
+    total: int | None
     finished: int = 0
     failed: int = 0
     killed: int = 0
+    running: int = 0
+
+    @classmethod
+    def from_statuses(cls, total: int | None, statuses: Iterable[str]) -> SweepProgress:
+        """Progress from the statuses of the points started so far."""
+        counts = Counter(statuses)
+        return cls(
+            total=total,
+            finished=counts["finished"],
+            failed=counts["failed"],
+            killed=counts["killed"],
+            running=counts["running"],
+        )
 
     @property
     def completed(self) -> int:
         return self.finished + self.failed + self.killed
 
     @property
-    def pending(self) -> int:
-        return self.total - self.completed
+    def pending(self) -> int | None:
+        return None if self.total is None else max(0, self.total - self.completed - self.running)
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | None]:
         return {
             "total": self.total,
             "finished": self.finished,

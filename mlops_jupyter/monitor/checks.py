@@ -6,6 +6,7 @@ the version the check reaches the training run, its data fingerprints and its no
 report carries that chain (``report.model["chain"]``), so a failing check says what to look at.
 A failing check on a version the alias was moved to most recently, when the model's policy has
 ``auto_rollback``, moves the alias back to its previous holder (audited, the check as reason).
+A failed check emits the ``check.failed`` event to the outbox (webhooks) with its row.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def _record(
     metrics: dict[str, float],
     current: Any,
 ) -> tuple[str, str]:
+    from mlops_jupyter.registry.models import resolve_actor
     from mlops_jupyter.store.ids import new_id
     from mlops_jupyter.tracking.api import start_run
 
@@ -194,7 +196,15 @@ def _record(
     tags = {TAG_CHECK_ID: check_id, TAG_CHECK_STATUS: status}
     if target:
         tags[TAG_CHECK_MODEL] = f"models:/{target.name}/{target.version.version}"
-    with start_run(name=f"{kind} check {label}", kind="check", tags=tags) as run:
+    from mlops_jupyter.tracking import context
+
+    parent = None
+    if context.active_run() is None and os.environ.get(context.RUN_ID_ENV):
+        # a job notebook under the papermill engine: its checks are children of the job's run
+        parent = context.session_run().run_id
+    with start_run(
+        name=f"{kind} check {label}", kind="check", tags=tags, parent_run_id=parent
+    ) as run:
         run.log_metrics({k: v for k, v in metrics.items() if v is not None})
         if isinstance(current, (str, os.PathLike)) and os.path.isfile(os.fspath(current)):
             try:
@@ -226,24 +236,12 @@ def _record(
             "drifted": drifted,
             "summary": summary,
             "at": time.time(),
-        }
+        },
+        actor=resolve_actor(None),
     )
-    if status == "failed":
-        _announce_failure(check_id, kind, target)
-        if target is not None:
-            _maybe_roll_back(store, check_id, target)
+    if status == "failed" and target is not None:
+        _maybe_roll_back(store, check_id, target)
     return check_id, run_id
-
-
-def _announce_failure(check_id: str, kind: str, target: _Target | None) -> None:
-    """The ``check.failed`` event. The webhook outbox (issue 14) is not on main yet; when it is,
-    emit through it here. Until then the failure is logged and recorded in the store."""
-    log.warning(
-        "check %s (%s) failed%s",
-        check_id,
-        kind,
-        f" for models:/{target.name}/{target.version.version}" if target else "",
-    )
 
 
 def _maybe_roll_back(store: Store, check_id: str, target: _Target) -> None:

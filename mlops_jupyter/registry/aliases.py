@@ -11,6 +11,7 @@ the most recent move that has not been undone yet.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from mlops_jupyter.registry.errors import (
     PromotionRefusedError,
     RegistryError,
 )
-from mlops_jupyter.registry.gates import GateReport, evaluate
+from mlops_jupyter.registry.gates import GateReport, GateResult, evaluate
 from mlops_jupyter.registry.models import require_model, resolve_actor
 from mlops_jupyter.registry.names import alias_target, check_alias, check_model_name
 from mlops_jupyter.registry.policy import Policy
@@ -91,7 +92,12 @@ def _summary(tx: RegistryTransaction, name: str, version: int) -> dict[str, Any]
 
 
 def _gate_report(
-    tx: RegistryTransaction, policy: Policy, name: str, row: dict[str, Any], alias: str
+    tx: RegistryTransaction,
+    policy: Policy,
+    name: str,
+    row: dict[str, Any],
+    alias: str,
+    extra: list[GateResult] | None = None,
 ) -> GateReport:
     holder = tx.alias(name, alias)
     current = _summary(tx, name, holder["version"]) if holder is not None else None
@@ -101,9 +107,26 @@ def _gate_report(
         "status": row["status"],
         "metrics": json.loads(row["metrics"]),
     }
-    return evaluate(
+    report = evaluate(
         policy, name=name, alias=alias, version=candidate, approvals=len(approvals), current=current
     )
+    if extra and report.protected:  # notebook gates, judged before the transaction
+        report = dataclasses.replace(report, results=[*report.results, *extra])
+    return report
+
+
+def _notebook_results(
+    store: Store, name: str, version: int, alias: str, *, run: bool
+) -> list[GateResult]:
+    """Notebook gate results for a protected alias (run=False: cached results only)."""
+    from mlops_jupyter.registry.notebook_gates import notebook_gate_results
+    from mlops_jupyter.registry.versions import get_version
+
+    policy = store.registry.read(lambda tx: Policy.from_json(require_model(tx, name)["policy"]))
+    if not policy.notebook_gates or not policy.is_protected(alias):
+        return []
+    candidate = get_version(name, version, store=store)
+    return notebook_gate_results(candidate, policy.notebook_gates, run=run, store=store)
 
 
 def check_gates(
@@ -112,10 +135,12 @@ def check_gates(
     """Would ``version`` be allowed to take ``alias`` now? Changes nothing."""
     check_alias(alias)
     store = store or get_store()
+    notebooks = _notebook_results(store, name, version, alias, run=False)
 
     def read(tx: RegistryTransaction) -> GateReport:
         policy = Policy.from_json(require_model(tx, name)["policy"])
-        return _gate_report(tx, policy, name, require_version(tx, name, version), alias)
+        row = require_version(tx, name, version)
+        return _gate_report(tx, policy, name, row, alias, notebooks)
 
     return store.registry.read(read)
 
@@ -224,11 +249,14 @@ def promote(
         raise RegistryError(
             "a forced promotion needs a reason (it is recorded in the history and audit log)"
         )
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     expected = (
         _revision(store, name, alias) if expected_revision is None else int(expected_revision)
     )
+
+    # validation notebooks run before the transaction (they take seconds); cached per version
+    notebooks = _notebook_results(store, name, version, alias, run=True)
 
     def work(tx: RegistryTransaction) -> AliasChange:
         policy = Policy.from_json(require_model(tx, name)["policy"])
@@ -244,7 +272,7 @@ def promote(
             and holder["revision"] == expected
         ):
             raise InvalidStateError(f"{name}@{alias} already points at version {row['version']}")
-        report = _gate_report(tx, policy, name, row, alias)
+        report = _gate_report(tx, policy, name, row, alias, notebooks)
         if not report.allowed and not force:
             raise PromotionRefusedError(
                 f"{name} version {row['version']} cannot take {'protected ' if report.protected else ''}alias "
@@ -264,7 +292,24 @@ def promote(
             report=report,
         )
 
-    return store.registry.write(work)
+    try:
+        return store.registry.write(work)
+    except PromotionRefusedError as refused:
+        report = refused.report
+        if report is not None and report.protected and not report.gates_passed:
+            from mlops_jupyter.registry.events import record_gate_failure
+
+            record_gate_failure(
+                report.name,
+                report.version,
+                report.results,
+                reasons=report.reasons(),
+                alias=report.alias,
+                actor=actor,
+                stage="promote",
+                store=store,
+            )
+        raise
 
 
 def previous_holder(history: list[dict[str, Any]]) -> int | None:
@@ -291,8 +336,8 @@ def rollback(
     """Move ``alias`` back to the version that held it before the latest move still in effect."""
     check_model_name(name)
     check_alias(alias)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     expected = (
         _revision(store, name, alias) if expected_revision is None else int(expected_revision)
     )

@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.registry.errors import InvalidStateError, RegistryError, SelfApprovalError
-from mlops_jupyter.registry.models import require_model, resolve_actor
+from mlops_jupyter.registry.models import require_model, resolve_actor, same_actor
 from mlops_jupyter.registry.names import version_target
+from mlops_jupyter.registry.owners import require_owner_approver
 from mlops_jupyter.registry.policy import Policy
 from mlops_jupyter.registry.versions import (
     ModelVersion,
     approvers_in_round,
+    get_version,
     load_version,
     require_version,
 )
@@ -64,6 +66,8 @@ def _decide(
         policy = Policy.from_json(require_model(tx, name)["policy"])
         row = require_version(tx, name, version, lock=True)
         approvals = tx.approvals(name, row["version"])
+        if decision == "approve" and policy.approvers == "owners":
+            require_owner_approver(tx, name, row["version"], actor)
         status, round_number = check(row, policy, approvals)
         at = now()
         tx.insert_approval(
@@ -112,6 +116,7 @@ def request_approval(
     store: Store | None = None,
 ) -> ModelVersion:
     """Ask for review: the version becomes pending and a new approval round starts."""
+    store = store or get_store()
 
     def check(
         row: dict[str, Any], _policy: Policy, _approvals: list[dict[str, Any]]
@@ -123,15 +128,51 @@ def request_approval(
             raise InvalidStateError(f"{label} is already {row['status']}")
         return "pending", int(row["approval_round"]) + 1
 
+    store = store or get_store()
+    actor = resolve_actor(actor, store)
+    _validation_notebooks(name, version, actor, store)
     return _decide(
         name,
         version,
         decision="request",
         comment=_clean_comment(comment),
-        actor=resolve_actor(actor),
-        store=store or get_store(),
+        actor=actor,
+        store=store,
         check=check,
     )
+
+
+def _validation_notebooks(name: str, version: int, actor: str, store: Store) -> None:
+    """Run the policy's validation notebooks before a review is requested; a failing one
+    refuses the request (recorded as ``gate.failed``)."""
+    from mlops_jupyter.registry.errors import GateFailedError
+    from mlops_jupyter.registry.events import record_gate_failure
+    from mlops_jupyter.registry.notebook_gates import notebook_gate_results
+
+    policy = store.registry.read(lambda tx: Policy.from_json(require_model(tx, name)["policy"]))
+    if not policy.notebook_gates:
+        return
+    candidate = get_version(name, version, store=store)
+    if candidate.status in ("pending", "approved") or candidate.archived:
+        return  # _decide refuses it with the reason
+    results = notebook_gate_results(candidate, policy.notebook_gates, store=store)
+    failed = [result for result in results if not result.passed]
+    if failed:
+        reasons = [f"gate failed: {r.gate} ({r.detail})" for r in failed]
+        record_gate_failure(
+            name,
+            candidate.version,
+            results,
+            reasons=reasons,
+            alias=None,
+            actor=actor,
+            stage="request-approval",
+            store=store,
+        )
+        raise GateFailedError(
+            f"cannot request approval of {name} version {candidate.version}: " + "; ".join(reasons),
+            results,
+        )
 
 
 def approve(
@@ -143,21 +184,22 @@ def approve(
     store: Store | None = None,
 ) -> ModelVersion:
     """Approve a pending version as the acting user; it becomes approved once the policy's
-    number of distinct approvers is reached."""
-    actor = resolve_actor(actor)
+    number of distinct approvers is reached. Names compare trimmed and case-folded."""
+    store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def check(
         row: dict[str, Any], policy: Policy, approvals: list[dict[str, Any]]
     ) -> tuple[str, int]:
         _reviewable(row, "approve")
-        if actor == row["registered_by"] and not policy.allow_self_approval:
+        if same_actor(actor, row["registered_by"]) and not policy.allow_self_approval:
             raise SelfApprovalError(
                 f"{actor} registered {name} version {row['version']} and cannot approve it: "
                 "the policy requires approval by someone else"
             )
         round_number = int(row["approval_round"])
         approvers = approvers_in_round(approvals, round_number)
-        if actor in approvers:
+        if any(same_actor(actor, approver) for approver in approvers):
             raise InvalidStateError(
                 f"{actor} has already approved {name} version {row['version']} in this round"
             )
@@ -170,7 +212,7 @@ def approve(
         decision="approve",
         comment=_clean_comment(comment),
         actor=actor,
-        store=store or get_store(),
+        store=store,
         check=check,
     )
 
@@ -184,6 +226,7 @@ def reject(
     store: Store | None = None,
 ) -> ModelVersion:
     """Reject a pending version; the comment saying why is required."""
+    store = store or get_store()
     cleaned = _clean_comment(comment)
     if cleaned is None:
         raise RegistryError(f"rejecting {name} version {version} needs a comment saying why")
@@ -199,8 +242,8 @@ def reject(
         version,
         decision="reject",
         comment=cleaned,
-        actor=resolve_actor(actor),
-        store=store or get_store(),
+        actor=resolve_actor(actor, store),
+        store=store,
         check=check,
     )
 

@@ -46,6 +46,7 @@ ACTIONS = (
     "card",
     "profile",
     "export",
+    "owners",  # governance: set_owners
 )
 
 

@@ -74,9 +74,15 @@ def _data_section(datasets: list[dict[str, Any]]) -> str:
 
 
 def _inputs_section(signature: Signature) -> str:
+    unknown = (
+        ""
+        if signature.types_known
+        else "\n\nThe input types are unknown: no training data was seen at registration."
+    )
     if not signature.columns:
-        return f"A 2-D array of {signature}."
-    return _table(["column", "dtype"], [[c.name, c.dtype or "any"] for c in signature.columns])
+        return f"A 2-D array of {signature}.{unknown}"
+    rows = [[c.name, c.dtype or "unknown"] for c in signature.columns]
+    return _table(["column", "dtype"], rows) + unknown
 
 
 def _lineage_section(facts: CardFacts) -> str:
@@ -125,6 +131,11 @@ def derived_limitations(facts: CardFacts) -> list[str]:
         )
     if facts.signature is None:
         found.append("No input signature was recorded, so `predict` cannot check its inputs.")
+    elif not facts.signature.types_known:
+        found.append(
+            "The input types are unknown (no training data was seen at registration): `predict` "
+            "checks column names and counts, and names a column whose values the model cannot use."
+        )
     if facts.format == "pickle":
         found.append(
             "Saved with pickle: load it only through this registry (which checks its hash)."

@@ -42,7 +42,7 @@ def registry_errors(command: F) -> F:
 
         try:
             return command(*args, **kwargs)
-        except RefusedError as error:
+        except (RefusedError, PermissionError) as error:
             fail(str(error), EXIT_CHECK_FAILED)
         except (RegistryError, RunNotFoundError, SignatureError) as error:
             fail(str(error), EXIT_USAGE)
@@ -424,6 +424,11 @@ def models_history(name: str, alias: str | None, output_format: str) -> None:
 )
 @click.option("--clear-gates", is_flag=True, help="Remove every gate.")
 @click.option(
+    "--approvers",
+    type=click.Choice(["any", "owners"]),
+    help="owners: only the model's owners may approve (see `models owners`).",
+)
+@click.option(
     "--auto-rollback/--no-auto-rollback",
     default=None,
     help="Monitoring: a failing check on a newly released version rolls its alias back.",
@@ -442,6 +447,7 @@ def models_policy(
     protected: tuple[str, ...],
     gates: tuple[str, ...],
     clear_gates: bool,
+    approvers: str | None,
     auto_rollback: bool | None,
     performance_tolerance: float | None,
 ) -> None:
@@ -453,7 +459,13 @@ def models_policy(
     changes = (
         any(
             v is not None
-            for v in (required_approvals, allow_self_approval, auto_rollback, performance_tolerance)
+            for v in (
+                required_approvals,
+                allow_self_approval,
+                approvers,
+                auto_rollback,
+                performance_tolerance,
+            )
         )
         or protected
         or gates
@@ -468,6 +480,7 @@ def models_policy(
         allow_self_approval=allow_self_approval,
         protected_aliases=protected or None,
         gates=[] if clear_gates else (gates or None),
+        approvers=approvers,
         auto_rollback=auto_rollback,
         performance_tolerance=performance_tolerance,
     )
@@ -667,3 +680,14 @@ def export_mlflow(
         click.echo(f"  {alias} -> MLflow version {version}")
     if directory is not None:
         click.echo(f"open it with: mlflow ui --backend-store-uri {report.tracking_uri}")
+
+
+# -- governance: models owners / models test (registry/governance_cli.py) ------------------------
+def _attach_governance_commands() -> None:
+    from mlops_jupyter.registry.governance_cli import models_owners, models_test
+
+    models_group.add_command(models_owners)
+    models_group.add_command(models_test)
+
+
+_attach_governance_commands()

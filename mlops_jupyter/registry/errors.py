@@ -72,3 +72,11 @@ class UntrustedModelError(RefusedError):
 
 class ModelIntegrityError(RefusedError):
     """The model file's bytes no longer match the hash the registry recorded."""
+
+
+class GateFailedError(RefusedError):
+    """A validation notebook gate failed, so the version cannot go up for approval."""
+
+    def __init__(self, message: str, results: list[Any]) -> None:
+        super().__init__(message)
+        self.results = results

@@ -112,6 +112,21 @@ def _check_target(directory: Path) -> None:
         )
 
 
+def _signature_with_output(version: ModelVersion, data: bytes) -> dict[str, Any] | None:
+    """The input signature plus the output (shape, dtype) of the input example's prediction,
+    which ``models test`` checks the shipped bundle against (skops models only: loading them
+    runs no code)."""
+    from mlops_jupyter.registry.bundle_test import output_spec
+    from mlops_jupyter.registry.serialization import SKOPS, deserialize
+
+    signature = version.signature.to_dict() if version.signature else None
+    if version.format != SKOPS or version.input_example is None:
+        return signature
+    model = deserialize(data, version.format, version.trusted_types)
+    output = output_spec(model, version.input_example)
+    return {**(signature or {}), "output": output} if output else signature
+
+
 def _write_bundle(
     folder: Path,
     version: ModelVersion,
@@ -125,9 +140,7 @@ def _write_bundle(
 
     file_name = version.artifact_name.rsplit("/", 1)[-1]
     (folder / file_name).write_bytes(data)
-    _write_json(
-        folder / "signature.json", version.signature.to_dict() if version.signature else None
-    )
+    _write_json(folder / "signature.json", _signature_with_output(version, data))
     if version.input_example is not None:
         _write_json(folder / "input_example.json", version.input_example)
     (folder / "requirements.txt").write_text(
@@ -180,8 +193,8 @@ def export_release(
     model_ref = parse_model_uri(ref)
     target = Path(directory).expanduser().resolve()
     _check_target(target)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def read(tx: RegistryTransaction) -> ModelVersion:
         return load_version(tx, model_ref.name, version_number(tx, model_ref))

@@ -22,6 +22,9 @@ class GateResult:
     bound: float | None
     passed: bool
     detail: str
+    # notebook gates: the validation run and its output notebook (artifact of that run)
+    run_id: str | None = None
+    output_notebook: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,7 +46,9 @@ class GateReport:
 
     @property
     def approved(self) -> bool:
-        return self.status == "approved"
+        """Approved, and the approvals of its round still number what the policy requires:
+        the status column alone (which a writer role can edit on PostgreSQL) never releases."""
+        return self.status == "approved" and self.approvals >= self.required_approvals
 
     @property
     def gates_passed(self) -> bool:

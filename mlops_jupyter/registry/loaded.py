@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_jupyter.registry.errors import ModelIntegrityError
 from mlops_jupyter.registry.names import ModelRef, parse_model_uri
 from mlops_jupyter.registry.serialization import deserialize
-from mlops_jupyter.registry.signature import Signature
+from mlops_jupyter.registry.signature import Signature, SignatureError, unusable_columns
 from mlops_jupyter.registry.versions import require_version, version_number
 from mlops_jupyter.store import Store, get_store
 
@@ -56,13 +56,28 @@ class LoadedModel:
 
     def predict(self, data: Any) -> Any:
         """Predict after checking ``data`` against the signature (every offending column is named)."""
-        return self.model.predict(self._checked(data))
+        return self._call(self.model.predict, data)
 
     def predict_proba(self, data: Any) -> Any:
-        return self._method("predict_proba")(self._checked(data))
+        return self._call(self._method("predict_proba"), data)
 
     def decision_function(self, data: Any) -> Any:
-        return self._method("decision_function")(self._checked(data))
+        return self._call(self._method("decision_function"), data)
+
+    def _call(self, method: Any, data: Any) -> Any:
+        """The model's method on checked data. When the signature does not know the input
+        types and the model fails on a value (text where it was fitted on numbers), the error
+        names the offending columns instead of the library's "could not convert"."""
+        checked = self._checked(data)
+        try:
+            return method(checked)
+        except (ValueError, TypeError) as error:
+            if self.signature is not None and self.signature.types_known:
+                raise
+            mistyped = unusable_columns(checked)
+            if not mistyped:
+                raise
+            raise SignatureError(self.uri, mistyped=mistyped) from error
 
     def _method(self, name: str) -> Any:
         method = getattr(self.model, name, None)

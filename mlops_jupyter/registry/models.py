@@ -17,16 +17,29 @@ if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
 
 
-def resolve_actor(actor: str | None) -> str:
-    """The acting user: an explicit one (the REST layer passes Jupyter's authenticated user),
-    else ``MLOPS_JUPYTER_USER``, else the OS login."""
+def resolve_actor(actor: str | None, store: Store | None = None) -> str:
+    """The acting user: an explicit one (the REST layer passes the user it authenticated), else
+    ``MLOPS_JUPYTER_USER``, else the OS login — except on a PostgreSQL store whose connection
+    is not the store's owner: there the database role (``session_user``) acts, whatever name
+    is claimed, so nobody can act as someone else by setting a variable."""
     from mlops_jupyter.config import current_user
 
-    if actor is None:
-        return current_user()
-    if not isinstance(actor, str) or not actor.strip():
+    if actor is not None and (not isinstance(actor, str) or not actor.strip()):
         raise RegistryError("the acting user must be a non-empty name")
-    return actor.strip()
+    if store is not None:
+        role = store.registry.pinned_role()
+        if role is not None:
+            return role
+    return current_user() if actor is None else actor.strip()
+
+
+def actor_key(name: str) -> str:
+    """How actor names compare: trimmed and case-folded (``" Alice "`` is ``alice``)."""
+    return name.strip().casefold()
+
+
+def same_actor(first: str | None, second: str | None) -> bool:
+    return first is not None and second is not None and actor_key(first) == actor_key(second)
 
 
 @dataclass(frozen=True)
@@ -114,18 +127,20 @@ def set_policy(
     required_approvals: int | None = None,
     allow_self_approval: bool | None = None,
     protected_aliases: Iterable[str] | None = None,
-    gates: Iterable[str | Gate] | None = None,
+    gates: Iterable[str | Gate | dict[str, Any]] | None = None,
+    approvers: str | None = None,
     auto_rollback: bool | None = None,
     performance_tolerance: float | None = None,
     actor: str | None = None,
     store: Store | None = None,
 ) -> Policy:
-    """Change a model's policy (fields left as None keep their value); audited as ``policy``."""
+    """Change a model's policy (fields left as None keep their value); audited as ``policy``.
+    ``approvers="owners"`` accepts approvals only from the model's owners (``set_owners``)."""
     from mlops_jupyter.store.registry import now
 
-    actor = resolve_actor(actor)
     store = store or get_store()
-    if isinstance(gates, str):
+    actor = resolve_actor(actor, store)
+    if isinstance(gates, (str, dict)):
         gates = [gates]
     if isinstance(protected_aliases, str):
         protected_aliases = [protected_aliases]
@@ -138,6 +153,7 @@ def set_policy(
             allow_self_approval=allow_self_approval,
             protected_aliases=protected_aliases,
             gates=gates,
+            approvers=approvers,
             auto_rollback=auto_rollback,
             performance_tolerance=performance_tolerance,
         )

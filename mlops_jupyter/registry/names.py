@@ -33,13 +33,21 @@ def check_alias(alias: str) -> str:
     return alias
 
 
+#: The largest version number (a 32-bit column on PostgreSQL).
+MAX_VERSION = 2**31 - 1
+
+
 def check_version(version: int | str) -> int:
     """A version number (an int, or a string of digits) that is 1 or more."""
     if isinstance(version, bool) or not isinstance(version, (int, str)):
         raise InvalidNameError(f"invalid version {version!r}: versions are whole numbers from 1")
     text = str(version).strip()
-    if not text.isdigit() or int(text) < 1:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
         raise InvalidNameError(f"invalid version {version!r}: versions are whole numbers from 1")
+    if len(text) > 20 or int(text) > MAX_VERSION:
+        raise InvalidNameError(
+            f"invalid version {text[:30]}: versions are whole numbers up to {MAX_VERSION}"
+        )
     return int(text)
 
 

@@ -22,6 +22,7 @@ from mlops_jupyter.registry.errors import RegistryError
 from mlops_jupyter.registry.names import check_alias
 
 DEFAULT_PROTECTED = ("production",)
+APPROVERS = ("any", "owners")  # who may approve: anyone but the registrant, or only owners
 MAX_APPROVERS = 20
 _GATE = re.compile(
     r"^\s*(?:metrics\.)?(?P<metric>[A-Za-z_][\w.\-/]*)\s*(?P<op>>=|<=|>|<)\s*"
@@ -95,6 +96,65 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class NotebookGate:
+    """A validation notebook as a gate: ``{"notebook": PATH, "params": {...}, "require":
+    {"auc": ">= 0.85", ...}}``. The notebook runs through the ``mlops`` papermill engine with
+    the candidate as parameter ``model_uri``; the metrics its run logs are judged against
+    ``require`` (see ``registry/notebook_gates.py``)."""
+
+    notebook: str  # absolute path
+    params: dict[str, Any] = field(default_factory=dict)
+    require: tuple[Gate, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Any, *, base: str | None = None) -> NotebookGate:
+        import os
+
+        if not isinstance(data, dict) or not isinstance(data.get("notebook"), str):
+            raise PolicyError(
+                'a notebook gate is {"notebook": PATH, "params": {...}, '
+                '"require": {"metric": ">= 0.85"}}'
+            )
+        unknown = sorted(set(data) - {"notebook", "params", "require"})
+        if unknown:
+            raise PolicyError(f"notebook gate: unknown key(s) {', '.join(unknown)}")
+        params = data.get("params") or {}
+        if not isinstance(params, dict) or "model_uri" in params:
+            raise PolicyError(
+                "notebook gate: params must be a mapping (model_uri is set to the candidate)"
+            )
+        try:
+            json.dumps(params, allow_nan=False)
+        except (TypeError, ValueError):
+            raise PolicyError("notebook gate: params must be JSON values") from None
+        require = data.get("require")
+        if not isinstance(require, dict) or not require:
+            raise PolicyError('notebook gate: require at least one metric, e.g. {"auc": ">= 0.85"}')
+        gates = []
+        for metric, bound in require.items():
+            gate = Gate.parse(f"{metric} {bound}")
+            if gate.relative:
+                raise PolicyError(f"notebook gate: {metric} {bound}: give a number, not current")
+            gates.append(gate)
+        path = os.path.abspath(os.path.join(base or os.getcwd(), data["notebook"]))
+        if base is not None and not os.path.isfile(path):
+            raise PolicyError(f"notebook gate: {data['notebook']} is not a file ({path})")
+        return cls(path, dict(params), tuple(gates))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "notebook": self.notebook,
+            "params": dict(self.params),
+            "require": {g.metric: f"{g.op} {g.threshold:g}" for g in self.require},
+        }
+
+    def __str__(self) -> str:
+        from pathlib import Path
+
+        return f"notebook {Path(self.notebook).name}"
+
+
+@dataclass(frozen=True)
 class Policy:
     """The governance rules of one registered model."""
 
@@ -102,6 +162,8 @@ class Policy:
     allow_self_approval: bool = False
     protected_aliases: tuple[str, ...] = DEFAULT_PROTECTED
     gates: tuple[Gate, ...] = field(default_factory=tuple)
+    approvers: str = "any"
+    notebook_gates: tuple[NotebookGate, ...] = ()
     # monitoring: a failing check on a newly released version moves the alias back to its
     # previous holder; a performance check fails when a metric is worse than the version's
     # recorded value by more than ``performance_tolerance`` (absolute)
@@ -109,6 +171,10 @@ class Policy:
     performance_tolerance: float = 0.05
 
     def __post_init__(self) -> None:
+        if self.approvers not in APPROVERS:
+            raise PolicyError(
+                f"approvers must be one of {', '.join(APPROVERS)}, got {self.approvers!r}"
+            )
         count = self.required_approvals
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_APPROVERS:
             raise PolicyError(
@@ -133,6 +199,8 @@ class Policy:
             "allow_self_approval": self.allow_self_approval,
             "protected_aliases": list(self.protected_aliases),
             "gates": [str(gate) for gate in self.gates],
+            "approvers": self.approvers,
+            "notebook_gates": [gate.to_dict() for gate in self.notebook_gates],
             "auto_rollback": self.auto_rollback,
             "performance_tolerance": self.performance_tolerance,
         }
@@ -147,6 +215,10 @@ class Policy:
             allow_self_approval=bool(data.get("allow_self_approval", False)),
             protected_aliases=tuple(data.get("protected_aliases", DEFAULT_PROTECTED)),
             gates=tuple(Gate.parse(text) for text in data.get("gates", ())),
+            approvers=str(data.get("approvers", "any")),
+            notebook_gates=tuple(
+                NotebookGate.from_dict(gate) for gate in data.get("notebook_gates", ())
+            ),
             auto_rollback=bool(data.get("auto_rollback", False)),
             performance_tolerance=float(data.get("performance_tolerance", 0.05)),
         )
@@ -161,7 +233,8 @@ class Policy:
         required_approvals: int | None = None,
         allow_self_approval: bool | None = None,
         protected_aliases: Iterable[str] | None = None,
-        gates: Iterable[str | Gate] | None = None,
+        gates: Iterable[str | Gate | dict[str, Any] | NotebookGate] | None = None,
+        approvers: str | None = None,
         auto_rollback: bool | None = None,
         performance_tolerance: float | None = None,
     ) -> Policy:
@@ -178,7 +251,18 @@ class Policy:
         if protected_aliases is not None:
             updates["protected_aliases"] = tuple(dict.fromkeys(protected_aliases))
         if gates is not None:
-            updates["gates"] = tuple(
-                gate if isinstance(gate, Gate) else Gate.parse(gate) for gate in gates
-            )
+            # metric gates (text) and notebook gates (mappings) arrive in one list
+            metric: list[Gate] = []
+            notebooks: list[NotebookGate] = []
+            for gate in gates:
+                if isinstance(gate, NotebookGate):
+                    notebooks.append(gate)
+                elif isinstance(gate, dict):
+                    notebooks.append(NotebookGate.from_dict(gate, base="."))
+                else:
+                    metric.append(gate if isinstance(gate, Gate) else Gate.parse(gate))
+            updates["gates"] = tuple(metric)
+            updates["notebook_gates"] = tuple(notebooks)
+        if approvers is not None:
+            updates["approvers"] = approvers
         return replace(self, **updates)

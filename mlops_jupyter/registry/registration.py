@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,7 @@ def _log_estimator(
     """Save a fitted estimator into the active run (the session run when none is active)."""
     from mlops_jupyter.tracking import context
     from mlops_jupyter.tracking.artifacts import store_artifact
+    from mlops_jupyter.tracking.capture import training_data
 
     _flavor(model)
     file = serialize(model, format)
@@ -86,6 +88,11 @@ def _log_estimator(
     run = context.current_run()
     name = store_artifact(store, run.run_id, file.data, f"model/{file.file_name}")
     run.set_tags({TAG_MODEL_CLASS: model_class_name(model), TAG_MODEL_ARTIFACT: name})
+    seen = training_data(model)  # what capture saw it fitted on (types the signature)
+    if seen is not None and seen.X is not None and seen.X.dataset_id is not None:
+        run.set_tag(TAG_MODEL_INPUT_DATASET, seen.X.dataset_id)
+    if seen is not None and seen.input_example:
+        store_artifact(store, run.run_id, seen.input_example.encode(), INPUT_EXAMPLE_ARTIFACT)
     run.flush()
     digest = next(a["digest"] for a in store.runs.list_artifacts(run.run_id) if a["name"] == name)
     return ModelSource(run.run_id, name, digest, file, model)
@@ -198,13 +205,28 @@ def _signature_from_lineage(model: Any, datasets: list[dict[str, Any]]) -> Signa
 
 
 def _signature(
-    explicit: Any, example: Any, model: Any, datasets: list[dict[str, Any]]
+    explicit: Any,
+    example: Any,
+    model: Any,
+    datasets: list[dict[str, Any]],
+    logged_example: str | None = None,
 ) -> Signature | None:
     if explicit is not None:
         return Signature.coerce(explicit)
     if example is not None:
         return Signature.from_data(example)
-    return _signature_from_lineage(model, datasets)
+    found = _signature_from_lineage(model, datasets)
+    if found is None or not found.types_known:
+        from_example = Signature.from_example_json(logged_example)
+        if from_example is not None and (found is None or _same_layout(found, from_example)):
+            return from_example
+    return found
+
+
+def _same_layout(known: Signature, typed: Signature) -> bool:
+    if known.columns:
+        return known.names == typed.names
+    return known.n_features in (None, typed.n_features)
 
 
 def _logged_example(store: Store, run: RunView) -> str | None:
@@ -245,12 +267,20 @@ def register_model(
     check_model_name(name)
     if format is not None:
         check_format(format)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
     source, run = _resolve_source(store, run_or_model, format, trusted)
     datasets = _training_datasets(store, run)
-    sig = _signature(signature, input_example, source.model, datasets)
-    example = example_json(input_example) or _logged_example(store, run)
+    logged_example = _logged_example(store, run)
+    sig = _signature(signature, input_example, source.model, datasets, logged_example)
+    if sig is None or not sig.types_known:
+        warnings.warn(
+            f"registering {name}: the input types are unknown (no training data was seen: fit "
+            "the model inside a tracked run, or pass signature= or input_example=)",
+            UserWarning,
+            stacklevel=2,
+        )
+    example = example_json(input_example) or logged_example
     metrics, params = finite_or_none(run.metrics), run.params
     reference, reference_note = find_training_profile(datasets)
     reference_text = reference.to_json() if reference is not None else None

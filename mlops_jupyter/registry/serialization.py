@@ -161,7 +161,7 @@ class _LazyAllowlist:
 SKLEARN_TRUSTED_TYPES = _LazyAllowlist()
 
 
-def _names(trusted: Iterable[Any] | None) -> set[str]:
+def trusted_names(trusted: Iterable[Any] | None) -> set[str]:
     """Caller-trusted types, given as names or as the types themselves."""
     if trusted is None:
         return set()
@@ -188,7 +188,9 @@ def check_trusted(
     :class:`UntrustedModelError` naming every type that is not trusted.
     """
     needed = untrusted_types(data)
-    allowed = set(SKLEARN_TRUSTED_TYPES if allowlist is None else allowlist) | _names(trusted)
+    allowed = set(SKLEARN_TRUSTED_TYPES if allowlist is None else allowlist) | trusted_names(
+        trusted
+    )
     refused = [name for name in needed if name not in allowed]
     if refused:
         raise UntrustedModelError(refused)

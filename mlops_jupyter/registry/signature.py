@@ -171,6 +171,13 @@ class Signature:
             )
         return cls(n_features=data.get("n_features"), dtype=data.get("dtype"))
 
+    @property
+    def types_known(self) -> bool:
+        """False when only names or a width are known (no training data was seen)."""
+        if self.columns:
+            return any(column.dtype is not None for column in self.columns)
+        return self.dtype is not None
+
     @cached_property
     def names(self) -> list[str]:
         return [column.name for column in self.columns]
@@ -222,6 +229,24 @@ class Signature:
         self._accepted.add(dtypes)
         return frame
 
+    @classmethod
+    def from_example_json(cls, text: str | None) -> Signature | None:
+        """From an input example as ``model_log.example_json`` writes it (dtypes included)."""
+        if not text:
+            return None
+        import json
+
+        try:
+            example = json.loads(text)
+        except ValueError:
+            return None
+        if isinstance(example.get("dtypes"), dict) and example.get("columns"):
+            return cls.from_names([str(c) for c in example["columns"]], example["dtypes"])
+        data = example.get("data")
+        if example.get("dtype") and isinstance(data, list) and data and isinstance(data[0], list):
+            return cls(n_features=len(data[0]), dtype=str(example["dtype"]))
+        return None
+
     def _enforce_array(self, array: np.ndarray, model: str) -> Any:
         width = len(self.columns) if self.columns else self.n_features
         if array.ndim != 2:
@@ -245,3 +270,28 @@ class Signature:
         if not compatible(self.dtype, array.dtype):
             raise SignatureError(model, shape=f"expected {self.dtype} values, got {array.dtype}")
         return array
+
+
+def unusable_columns(data: Any) -> list[tuple[str, str, str]]:
+    """Columns holding values that are not numbers (for a model that failed on its input):
+    ``(column, "number", dtype)`` for each, by name for a DataFrame, by position for an array."""
+    import pandas as pd
+
+    if isinstance(data, Mapping) or (
+        isinstance(data, list) and data and isinstance(data[0], Mapping)
+    ):
+        data = pd.DataFrame(data)
+    if not isinstance(data, pd.DataFrame):
+        array = np.asarray(data)
+        if array.ndim != 2:
+            return []
+        data = pd.DataFrame(array, columns=[f"column {i}" for i in range(array.shape[1])])
+    found = []
+    for name in data.columns:
+        column = data[name]
+        if dtype_family(column.dtype) in ("float", "integer", "bool"):
+            continue
+        converted = pd.to_numeric(column, errors="coerce")
+        if bool((converted.isna() & column.notna()).any()):
+            found.append((str(name), "number", str(column.dtype)))
+    return found

@@ -39,14 +39,15 @@ def finite_or_none(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def approvers_in_round(approvals: list[dict[str, Any]], round_number: int) -> list[str]:
-    """Distinct users who approved since the latest approval request."""
-    return list(
-        dict.fromkeys(
-            a["actor"]
-            for a in approvals
-            if a["round"] == round_number and a["decision"] == "approve"
-        )
-    )
+    """Distinct users who approved since the latest approval request (names compared trimmed
+    and case-folded, so ``Bob`` and ``bob`` are one approver; the first spelling is kept)."""
+    from mlops_jupyter.registry.models import actor_key
+
+    distinct: dict[str, str] = {}
+    for approval in approvals:
+        if approval["round"] == round_number and approval["decision"] == "approve":
+            distinct.setdefault(actor_key(approval["actor"]), approval["actor"])
+    return list(distinct.values())
 
 
 @dataclass(frozen=True)
@@ -214,8 +215,8 @@ def archive(
     A version that holds an alias must give it up first."""
     from mlops_jupyter.store.registry import now
 
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def work(tx: RegistryTransaction) -> ModelVersion:
         row = require_version(tx, name, version, lock=True)
@@ -254,8 +255,8 @@ def update_card(
 
     if not isinstance(markdown, str) or not markdown.strip():
         raise RegistryError("a model card must be non-empty Markdown text")
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def work(tx: RegistryTransaction) -> ModelVersion:
         row = require_version(tx, name, version, lock=True)
@@ -287,8 +288,8 @@ def set_reference_profile(
             f"a reference profile must be a dict or have to_dict(), got {type(profile).__name__}"
         )
     text = canonical_json(data)
-    actor = resolve_actor(actor)
     store = store or get_store()
+    actor = resolve_actor(actor, store)
 
     def work(tx: RegistryTransaction) -> ModelVersion:
         row = require_version(tx, name, version, lock=True)

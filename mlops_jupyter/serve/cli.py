@@ -262,3 +262,55 @@ def ls_command(name: str | None, output_format: str) -> None:
             "workers", "pinned", "requests", "request_rate", "p50_ms", "p95_ms", "error", "host",
         ],
     )  # fmt: skip
+
+
+@serve_group.command("check")
+@click.argument("url")
+@click.option(
+    "--version",
+    "expect",
+    type=click.IntRange(1),
+    default=None,
+    help="Wait until the server serves this version (default: whatever it serves).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the server (and the version).",
+)
+@click.option(
+    "--token",
+    envvar=TOKEN_ENV,
+    default=None,
+    help=f"Bearer token for /invocations (also ${TOKEN_ENV}).",
+)
+def check_command(url: str, expect: int | None, timeout: float, token: str | None) -> None:
+    """Smoke-test the live server at URL: wait until it is healthy (and serves VERSION), then
+    predict the served version's input example from the registry and check the answer names
+    that version. Exit 0 when it does, 1 when not within --timeout (a release pipeline's last
+    step; roll back on 1).
+
+    \b
+    Example:
+      mlops-jupyter serve check http://127.0.0.1:5000 --version 4 --timeout 30
+    """
+    import time
+
+    from mlops_jupyter.cli import EXIT_CHECK_FAILED
+    from mlops_jupyter.serve.client import SmokeError, smoke_test
+
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while True:
+        try:
+            report = smoke_test(url, expect=expect, token=token)
+        except SmokeError as error:
+            last = str(error)
+        else:
+            click.echo(report)
+            return
+        if time.monotonic() >= deadline:
+            fail(f"{url}: {last}", EXIT_CHECK_FAILED)
+        time.sleep(0.25)

@@ -16,6 +16,7 @@ import json
 import logging
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,9 @@ class Served:
     model: LoadedModel
     loaded_at: float
     signature: dict[str, Any] | None
+    # all-float named signature whose estimator predicts a float matrix exactly as the frame
+    # (checked on the input example at load): requests may skip building a DataFrame
+    fast_names: list[str] | None = None
 
     @property
     def version(self) -> int:
@@ -114,12 +118,17 @@ class ModelHolder:
 
                 model = load_model(f"models:/{self.settings.name}/{version}", store=self.store)
                 model.alias = self.settings.alias
-                _warm_up(model, record)
+                fast = _warm_up(model, record)
                 signature = model.signature.to_dict() if model.signature else None
-                served = Served(model=model, loaded_at=time.time(), signature=signature)
+                served = Served(
+                    model=model, loaded_at=time.time(), signature=signature, fast_names=fast
+                )
             else:
                 served = Served(
-                    model=served.model, loaded_at=time.time(), signature=served.signature
+                    model=served.model,
+                    loaded_at=time.time(),
+                    signature=served.signature,
+                    fast_names=served.fast_names,
                 )
             self._cache[key] = served
             self._cache.move_to_end(key)
@@ -197,15 +206,16 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
-def _warm_up(model: LoadedModel, record: dict[str, Any]) -> None:
+def _warm_up(model: LoadedModel, record: dict[str, Any]) -> list[str] | None:
     """Predict the version's input example once, so its first request pays no first-call cost
-    (and a model that cannot predict never takes the traffic)."""
+    (and a model that cannot predict never takes the traffic). Returns the column names when
+    the float-matrix fast path gives the same predictions as the frame, else None."""
     raw = record.get("input_example")
     if not raw:
-        return
+        return None
     import pandas as pd
 
-    from mlops_jupyter.registry.signature import SignatureError
+    from mlops_jupyter.registry.signature import SignatureError, dtype_family
 
     example = json.loads(raw)
     frame = pd.DataFrame(example["data"], columns=example.get("columns")).head(1)
@@ -214,8 +224,23 @@ def _warm_up(model: LoadedModel, record: dict[str, Any]) -> None:
         try:
             frame = frame.astype(dtypes)
         except (TypeError, ValueError):
-            return  # JSON lost a dtype the example cannot get back: no warm-up, not a failure
+            return None  # JSON lost a dtype the example cannot get back: no warm-up
     try:
-        model.predict(frame)
+        expected = model.predict(frame)
     except SignatureError:
-        return  # the stored example no longer matches its own signature's dtypes
+        return None  # the stored example no longer matches its own signature's dtypes
+    signature = model.signature
+    if signature is None or not signature.columns:
+        return None
+    if any(dtype_family(c.dtype) != "float" for c in signature.columns):
+        return None
+    import numpy as np
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = model.model.predict(frame[signature.names].to_numpy(dtype=np.float64))
+        same = np.array_equal(np.asarray(got), np.asarray(expected))
+    except Exception:  # e.g. a ColumnTransformer that selects columns by name
+        return None
+    return list(signature.names) if same else None

@@ -68,7 +68,7 @@ class PredictionLogger:
         self.queued_rows = 0
         self.dropped = 0  # rows not logged because the queue was full
         self.written = 0
-        self._queue: deque[tuple[str, int, float, Any, Any]] = deque()
+        self._queue: deque[tuple[str, int, float, Any, Any, list[str] | None]] = deque()
         self._pending: list[dict[str, Any]] = []  # rows built but not yet written
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -76,7 +76,14 @@ class PredictionLogger:
         self._random = random.random
         self._count_lock = threading.Lock()
 
-    def offer(self, request_id: str, version: int, frame: Any, outputs: Any) -> bool:
+    def offer(
+        self,
+        request_id: str,
+        version: int,
+        frame: Any,
+        outputs: Any,
+        columns: list[str] | None = None,
+    ) -> bool:
         """Maybe queue one answered request (called on the request path: cheap)."""
         if self.rate <= 0.0 or (self.rate < 1.0 and self._random() >= self.rate):
             return False
@@ -86,7 +93,7 @@ class PredictionLogger:
                 self.dropped += rows
                 return False
             self.queued_rows += rows
-        self._queue.append((request_id, version, time.time(), frame, outputs))
+        self._queue.append((request_id, version, time.time(), frame, outputs, columns))
         if self.queued_rows >= BATCH_ROWS:
             self._wake.set()
         return True
@@ -111,12 +118,13 @@ class PredictionLogger:
         import pandas as pd
 
         while self._queue:
-            request_id, version, at, frame, outputs = self._queue.popleft()
+            request_id, version, at, frame, outputs, columns = self._queue.popleft()
             if isinstance(frame, pd.DataFrame):
                 records = frame.to_dict(orient="records")
             else:
                 array = np.asarray(frame)
-                records = [{str(i): v for i, v in enumerate(row)} for row in array.tolist()]
+                names = columns or [str(i) for i in range(array.shape[1])]
+                records = [dict(zip(names, row, strict=False)) for row in array.tolist()]
             values = outputs.tolist() if hasattr(outputs, "tolist") else list(outputs)
             for row_id, record, value in zip(
                 row_ids(request_id, len(values)), records, values, strict=False
@@ -225,3 +233,85 @@ def serving_log(
     )
     features = pd.DataFrame.from_records([json.loads(r["inputs"]) for r in rows])
     return pd.concat([base, features.set_axis(base.index)], axis=1) if rows else base
+
+
+def check_served_performance(
+    name: str,
+    *,
+    since: float | None = None,
+    record: bool = True,
+    store: Store | None = None,
+) -> list[Any]:
+    """Live quality per served version: the labelled rows of the serving log (predictions
+    joined with :func:`log_outcomes`) scored by the monitoring module's ``check_performance``,
+    one report per version that has labelled rows (recorded as checks unless ``record=False``)."""
+    from mlops_jupyter.monitor.checks import check_performance
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    log = serving_log(name, since=since, labelled_only=True, store=store)
+    reports = []
+    meta = {"request_id", "version", "alias", "server_id", "at", "prediction", "y_true"}
+    for version in sorted({int(v) for v in log["version"].dropna().tolist()}):
+        rows = log[log["version"] == version]
+        features = rows[[c for c in rows.columns if c not in meta]].reset_index(drop=True)
+        labels = rows["y_true"].reset_index(drop=True)
+        if labels.map(lambda v: isinstance(v, (int, float))).all():
+            labels = labels.astype(float)
+        reports.append(
+            check_performance(
+                f"models:/{name}/{version}", features, labels, record=record, store=store
+            )
+        )
+    return reports
+
+
+def check_served_drift(
+    name: str,
+    *,
+    since: float | None = None,
+    record: bool | None = None,
+    store: Store | None = None,
+    **options: Any,
+) -> list[Any]:
+    """Served inputs against the reference profile, per served version: the logged inputs of
+    each version compared with ``models:/NAME/VERSION``'s reference profile by the monitoring
+    module's ``check_drift`` (``options`` go to it: method, threshold, rule, ...)."""
+    from mlops_jupyter.monitor.checks import check_drift
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    log = serving_log(name, since=since, store=store)
+    meta = {"request_id", "version", "alias", "server_id", "at", "prediction", "y_true"}
+    reports = []
+    for version in sorted({int(v) for v in log["version"].dropna().tolist()}):
+        rows = log[log["version"] == version]
+        features = rows[[c for c in rows.columns if c not in meta]].reset_index(drop=True)
+        reports.append(
+            check_drift(
+                f"models:/{name}/{version}", features, record=record, store=store, **options
+            )
+        )
+    return reports
+
+
+def served_data(model_uri: str, *, labelled: bool, store: Store | None = None) -> tuple[Any, Any]:
+    """The served inputs (and, with ``labelled``, the delayed labels) of the version
+    ``models:/NAME@ALIAS`` (or ``NAME/VERSION``) points at now: ``(X, y)``, ``y`` None unless
+    labelled. For ``monitor drift|performance NAME@ALIAS --from-serving-log``."""
+    from mlops_jupyter.registry.names import parse_model_uri
+    from mlops_jupyter.registry.versions import version_number
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    ref = parse_model_uri(model_uri)
+    version = store.registry.read(lambda tx: version_number(tx, ref))
+    log = serving_log(ref.name, version=version, labelled_only=labelled, store=store)
+    meta = {"request_id", "version", "alias", "server_id", "at", "prediction", "y_true"}
+    features = log[[c for c in log.columns if c not in meta]].reset_index(drop=True)
+    if not labelled:
+        return features, None
+    labels = log["y_true"].reset_index(drop=True)
+    if len(labels) and labels.map(lambda v: isinstance(v, (int, float))).all():
+        labels = labels.astype(float)
+    return features, labels

@@ -1,30 +1,28 @@
 """The ExtensionApp that jupyter_server loads, and the base class of every REST handler.
 
-Adding REST end points: create ``mlops_jupyter/server/handlers_<noun>.py`` defining
-
-    handlers = [(r"runs", RunsHandler), (r"runs/(?P<run_id>[^/]+)", RunHandler)]
-
-with paths relative to ``/mlops/api/v1`` (no leading slash) and handler classes derived from
-:class:`MlopsAPIHandler`. Every such module is found and mounted at start-up, in name order;
-nothing else needs editing. A module can also be listed in
-``c.MlopsExtensionApp.handler_modules`` (or ``--MlopsExtensionApp.handler_modules``).
+Routes are listed in one table, ``server/routes.py`` (how to add an end point: docs/rest-api.md).
+Extra modules with a ``handlers`` list of ``(relative pattern, HandlerClass)`` can be mounted
+with ``c.MlopsExtensionApp.handler_modules`` (they are not in the OpenAPI document).
+The app also reaps dead runs periodically (``tracking.context.reap_dead_runs``), so reads
+never need to write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
-import pkgutil
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
-from traitlets import List, Unicode
+from tornado.ioloop import PeriodicCallback
+from traitlets import Bool, Float, List, Unicode
 
 from mlops_jupyter.server import EXTENSION_NAME
 
@@ -37,7 +35,8 @@ API_VERSION = "v1"
 #: Path of the REST API below the server's base URL.
 API_BASE = f"/mlops/api/{API_VERSION}"
 
-_HANDLER_MODULE = re.compile(r"^handlers_[a-z0-9_]+$")
+#: The module holding the route table (``handlers``): every route the API serves.
+ROUTES_MODULE = "mlops_jupyter.server.routes"
 
 
 def api_path(path: str) -> str:
@@ -47,13 +46,8 @@ def api_path(path: str) -> str:
 
 
 def discover_handler_modules() -> list[str]:
-    """Names of the ``mlops_jupyter.server.handlers_*`` modules, sorted."""
-    here = Path(__file__).parent
-    return sorted(
-        f"{__package__}.{info.name}"
-        for info in pkgutil.iter_modules([str(here)])
-        if _HANDLER_MODULE.match(info.name)
-    )
+    """The modules whose ``handlers`` lists are mounted: the route table (``routes.py``)."""
+    return [ROUTES_MODULE]
 
 
 def collect_handlers(
@@ -111,13 +105,57 @@ class MlopsAPIHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def acting_user(self) -> str:
-        """Name of the user jupyter_server authenticated (never a request field)."""
-        user = self.current_user
-        for attribute in ("username", "name"):
-            value = getattr(user, attribute, None)
-            if value:
-                return str(value)
-        return str(user) if user else "anonymous"
+        """Who acts (never a request field): the server's owner in a single-user server, the
+        authenticated name behind an identity provider that names users (``server/actor.py``)."""
+        from mlops_jupyter.server.actor import acting_user
+
+        return acting_user(self.identity_provider, self.current_user)
+
+    # -- errors: one mapping for every handler (see ``server/errors.py``) -------------------
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        from mlops_jupyter.server.errors import new_error_id, status_for
+
+        if value is not None and status_for(value) is not None:
+            self.log.info("mlops_jupyter: %s %s: %s", self.request.method, self.request.path, value)
+            return
+        if isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+            return
+        self._mlops_error_id = new_error_id()
+        self.log.error(
+            "mlops_jupyter: unexpected error %s in %s %s",
+            self._mlops_error_id,
+            self.request.method,
+            self.request.path,
+            exc_info=(typ, value, tb),
+        )
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """JSON errors: an error of this package is its 4xx status with its own message; any
+        other is a 500 carrying the error id under which its traceback was logged."""
+        from mlops_jupyter.server.errors import status_for
+
+        error = (kwargs.get("exc_info") or (None, None, None))[1]
+        message = getattr(error, "message", None)
+        if message is not None and isinstance(error, tornado.web.HTTPError):
+            body: dict[str, Any] = {"message": message, "reason": self._reason}
+        elif error is not None and not isinstance(error, tornado.web.HTTPError):
+            status = status_for(error)
+            if status is not None:
+                self.set_status(status)
+                body = {"message": str(error), "reason": self._reason}
+            else:
+                error_id = getattr(self, "_mlops_error_id", None) or "unlogged"
+                body = {
+                    "message": f"internal error {error_id}: the server log has the details",
+                    "reason": None,
+                    "error_id": error_id,
+                }
+        else:
+            super().write_error(status_code, **kwargs)
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
 
     def write_json(self, data: Any, status: int = 200) -> None:
         """Finish the request with ``data`` as JSON (``default=str`` for dates and ids)."""
@@ -136,7 +174,7 @@ class MlopsExtensionApp(ExtensionApp):
     handler_modules = List(
         Unicode(),
         default_value=[],
-        help="Extra modules with a `handlers` list, mounted after the handlers_* modules.",
+        help="Extra modules with a `handlers` list, mounted after the route table (undocumented).",
     ).tag(config=True)
 
     store_root = Unicode(
@@ -147,8 +185,100 @@ class MlopsExtensionApp(ExtensionApp):
         ),
     ).tag(config=True)
 
+    reap_interval = Float(
+        10.0,
+        help="Seconds between two passes recording dead runs as killed (0: never).",
+    ).tag(config=True)
+
+    _reaper: PeriodicCallback | None = None
+    _store_used = False
+
+    # -- governance wiring: the webhook deliverer -------------------------------------------
+    deliver_webhooks = Bool(
+        True,
+        help=(
+            "Run a webhook deliverer in the server (posts the store's governance events to "
+            "`mlops-jupyter hooks` subscribers). Safe beside `hooks deliver`: deliveries are "
+            "leased to one deliverer at a time."
+        ),
+    ).tag(config=True)
+
+    webhook_poll = Float(
+        0.5,
+        help="Seconds between looks for events written by other processes (kernels, CLI).",
+    ).tag(config=True)
+
+    async def _reap(self) -> None:
+        """Record dead runs as killed, in a worker thread (reads only ever show them killed)."""
+        from mlops_jupyter.tracking.context import reap_dead_runs
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._reap_store, reap_dead_runs)
+        except Exception as error:  # a store that cannot be opened now may open later
+            self.log.debug("mlops_jupyter: reaping dead runs failed: %s", error)
+
+    def _reap_store(self, reap: Callable[[Store], list[str]]) -> None:
+        if self._store_used:  # never create a store just to reap it
+            reap(self.get_store())
+
     def initialize_settings(self) -> None:
         self.settings["mlops_jupyter_api_base"] = API_BASE
+        if self.deliver_webhooks:
+            self._start_webhook_deliverer()
+        if self.reap_interval > 0:
+            self._reaper = PeriodicCallback(self._reap, self.reap_interval * 1000)
+            self._reaper.start()
+
+    def _start_webhook_deliverer(self) -> None:
+        import threading
+
+        self._delivery_stop = threading.Event()
+        self._deliverer: Any = None
+        threading.Thread(
+            target=self._run_webhook_deliverer, name="mlops-webhooks", daemon=True
+        ).start()
+
+    def _run_webhook_deliverer(self) -> None:
+        """Wait for the store to exist (the server never creates one), then deliver until
+        the extension stops."""
+        from sqlalchemy.engine import make_url
+
+        from mlops_jupyter.registry.delivery import Deliverer
+        from mlops_jupyter.store import get_store
+
+        stop = self._delivery_stop
+        while not stop.is_set():
+            try:
+                location = self.store_location()
+                if (
+                    location.dialect == "sqlite"
+                    and not Path(make_url(location.db_url).database or "").exists()
+                ):
+                    stop.wait(5.0)
+                    continue
+                self._deliverer = Deliverer(get_store(location), poll=self.webhook_poll)
+            except Exception as error:  # unreachable store: try again later, say why once
+                self.log.warning(
+                    "mlops_jupyter: webhook deliverer waiting for the store: %s", error
+                )
+                stop.wait(30.0)
+                continue
+            if stop.is_set():  # the extension stopped while the store opened
+                self._deliverer.close()
+                return
+            self.log.info("mlops_jupyter: delivering webhooks for %s", location.db_url)
+            self._deliverer.follow()
+            return
+
+    async def stop_extension(self) -> None:
+        if self._reaper is not None:
+            self._reaper.stop()
+        stop = getattr(self, "_delivery_stop", None)
+        if stop is not None:
+            stop.set()
+        deliverer = getattr(self, "_deliverer", None)
+        if deliverer is not None:
+            deliverer.close()
 
     def initialize_handlers(self) -> None:
         modules = discover_handler_modules()
@@ -186,7 +316,9 @@ class MlopsExtensionApp(ExtensionApp):
     def get_store(self) -> Store:
         from mlops_jupyter.store import get_store
 
-        return get_store(self.store_location())
+        store = get_store(self.store_location())
+        self._store_used = True
+        return store
 
 
 main = launch_new_instance = MlopsExtensionApp.launch_instance

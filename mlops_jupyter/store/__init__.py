@@ -16,12 +16,14 @@ from mlops_jupyter.config import StoreLocation, resolve_store
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.blobs import BlobStore
+    from mlops_jupyter.store.data import DataStore
     from mlops_jupyter.store.database import Database
     from mlops_jupyter.store.lineage import LineageStore
     from mlops_jupyter.store.monitor import MonitorStore
     from mlops_jupyter.store.registry import RegistryStore
     from mlops_jupyter.store.runs import RunStore
     from mlops_jupyter.store.serving import ServingStore
+    from mlops_jupyter.store.webhooks import WebhookStore
 
 _stores: dict[StoreLocation, Store] = {}
 _lock = threading.Lock()
@@ -61,6 +63,12 @@ class Store:
         return RegistryStore(self.db)
 
     @cached_property
+    def webhooks(self) -> WebhookStore:
+        from mlops_jupyter.store.webhooks import WebhookStore
+
+        return WebhookStore(self.db)
+
+    @cached_property
     def monitor(self) -> MonitorStore:
         from mlops_jupyter.store.monitor import MonitorStore
 
@@ -72,9 +80,19 @@ class Store:
 
         return ServingStore(self.db)
 
+    @cached_property
+    def data(self) -> DataStore:
+        from mlops_jupyter.store.data import DataStore
+
+        return DataStore(self.db)
+
     def referenced_digests(self) -> set[str]:
         """Blob keys some table still points at (garbage collection keeps these)."""
-        return self.runs.artifact_digests() | self.registry.model_digests()
+        return (
+            self.runs.artifact_digests()
+            | self.registry.model_digests()
+            | self.data.snapshot_digests()
+        )
 
     def close(self) -> None:
         self.db.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from mlops_jupyter.config import StoreLocation
 from mlops_jupyter.store.schema import SCHEMA_HEAD
@@ -56,6 +57,31 @@ def _sqlite_engine(url: str, begin_statement: str) -> Engine:
     return engine
 
 
+def _prepare_sqlite_path(db_path: Path) -> None:
+    """Create the database's folder; a clear StoreConnectionError when the path cannot be one."""
+    if db_path.is_dir():
+        raise StoreConnectionError(f"the SQLite database path {db_path} is a folder, not a file")
+    for folder in (db_path.parent, *db_path.parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise StoreConnectionError(
+                    f"cannot create the store in {db_path.parent}: {folder} is a file, not a folder"
+                )
+            break
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreConnectionError(
+            f"cannot create the store folder {db_path.parent}: {error.strerror or error}"
+        ) from None
+    writable = os.access(db_path if db_path.exists() else db_path.parent, os.W_OK)
+    if not writable or not os.access(db_path.parent, os.W_OK | os.X_OK):
+        raise StoreConnectionError(
+            f"the store folder {db_path.parent} is not writable by this user "
+            "(SQLite needs to create its journal files beside the database)"
+        )
+
+
 class Database:
     """Opens the metadata database of a store location and upgrades its schema when needed."""
 
@@ -64,7 +90,7 @@ class Database:
         self.dialect = location.dialect
         if self.dialect == "sqlite":
             db_path = Path(make_url(location.db_url).database or "")
-            db_path.parent.mkdir(parents=True, exist_ok=True)
+            _prepare_sqlite_path(db_path)
             self._lock_path: Path | None = db_path.with_suffix(".lock")
             self.reader = _sqlite_engine(location.db_url, "BEGIN")
             self.writer = _sqlite_engine(location.db_url, "BEGIN IMMEDIATE")
@@ -87,9 +113,12 @@ class Database:
         try:
             with self.reader.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except OperationalError as error:
+                if self.dialect == "sqlite":  # reads the header: "file is not a database"
+                    conn.execute(text("SELECT count(*) FROM sqlite_master"))
+        except DBAPIError as error:
             reason = str(error.orig or error).strip().splitlines()[0]
-            raise StoreConnectionError(f"cannot reach {self._describe()}: {reason}") from None
+            verb = "reach" if isinstance(error, OperationalError) else "open"
+            raise StoreConnectionError(f"cannot {verb} {self._describe()}: {reason}") from None
 
     def dispose(self) -> None:
         self.reader.dispose()

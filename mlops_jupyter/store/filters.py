@@ -15,12 +15,19 @@ Grammar (keywords are case-insensitive)::
 
 Numbers compare as numbers (params keep a numeric column), strings as strings. Errors name the
 position and what was expected there.
+
+``like`` is case-sensitive and ``ilike`` case-insensitive on every back end; in a pattern ``%``
+matches any run of characters, ``_`` one character, and ``\\%``, ``\\_`` and ``\\\\`` match a literal
+``%``, ``_`` and backslash. Limits keep a filter cheap to parse and compile: at most
+``MAX_FILTER_LENGTH`` characters, ``MAX_DEPTH`` levels of parentheses and ``not``, and
+``MAX_TERMS`` predicates and ``in`` values; numbers must fit in 64 bits (integers) or be finite.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -59,6 +66,10 @@ COMPARISONS = {
     ">=": ">=",
 }
 KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null", "true", "false"}
+MAX_FILTER_LENGTH = 100_000
+MAX_DEPTH = 32
+MAX_TERMS = 200
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class FilterError(ValueError):
@@ -103,7 +114,61 @@ def _unquote(literal: str) -> str:
     return re.sub(r"\\(.)", r"\1", body)
 
 
+def _number(text: str, source: str, position: int) -> int | float:
+    if any(c in text for c in ".eE"):
+        number = float(text)
+        if not math.isfinite(number):
+            raise FilterError(
+                f"the number {text} is too large (not a finite float)", source, position
+            )
+        return number
+    if len(text) > 25 or not INT64_MIN <= int(text) <= INT64_MAX:
+        raise FilterError(
+            f"the integer {text[:30]} does not fit in 64 bits (-2**63 .. 2**63-1)", source, position
+        )
+    return int(text)
+
+
+def like_pattern(literal: str) -> str:
+    """A quoted pattern as written -> a LIKE pattern whose escape character is a backslash.
+
+    ``\\%``, ``\\_`` and ``\\\\`` stay escaped (literal), any other ``\\c`` is just ``c``, and a
+    trailing lone backslash is a literal backslash.
+    """
+    quote = literal[0]
+    body = literal[1:-1].replace(quote * 2, quote)
+    out: list[str] = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            following = body[index + 1 : index + 2]
+            if following in ("%", "_", "\\"):
+                out.append("\\" + following)
+            elif following:
+                out.append(following)
+            else:
+                out.append("\\\\")
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
 def tokenize(source: str) -> list[Token]:
+    if len(source) > MAX_FILTER_LENGTH:
+        raise FilterError(
+            f"filter too long: {len(source)} characters (the limit is {MAX_FILTER_LENGTH})"
+        )
+    if "\x00" in source:
+        raise FilterError("NUL character not allowed", source, source.index("\x00"))
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise FilterError(
+            f"{source[error.start]!r} is not valid Unicode (a lone surrogate)", source, error.start
+        ) from None
     tokens: list[Token] = []
     position = 0
     while position < len(source):
@@ -113,7 +178,7 @@ def tokenize(source: str) -> list[Token]:
         kind = match.lastgroup or ""
         text = match.group()
         if kind == "number":
-            value: Any = float(text) if any(c in text for c in ".eE") else int(text)
+            value: Any = _number(text, source, position)
             tokens.append(Token("number", text, value, position))
         elif kind == "string":
             tokens.append(Token("string", text, _unquote(text), position))
@@ -200,6 +265,27 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.index = 0
+        self.depth = 0
+        self.terms = 0
+
+    def count_term(self) -> None:
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise FilterError(
+                f"filter too large: more than {MAX_TERMS} comparisons and 'in' values; "
+                "narrow it, or split the search",
+                self.source,
+                self.current.position,
+            )
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise FilterError(
+                f"filter nested too deeply: more than {MAX_DEPTH} levels of parentheses and 'not'",
+                self.source,
+                self.current.position,
+            )
 
     @property
     def current(self) -> Token:
@@ -250,12 +336,18 @@ class _Parser:
 
     def parse_not(self) -> Any:
         if self.take_keyword("not"):
-            return Not(self.parse_not())
+            self.nest()
+            inner = Not(self.parse_not())
+            self.depth -= 1
+            return inner
         if self.current.kind == "lparen":
+            self.nest()
             self.index += 1
             inner = self.parse_or()
             self.expect("rparen", "')'")
+            self.depth -= 1
             return inner
+        self.count_term()
         return self.parse_predicate()
 
     def parse_value(self) -> Any:
@@ -292,13 +384,14 @@ class _Parser:
             values = [self.parse_value()]
             while self.current.kind == "comma":
                 self.index += 1
+                self.count_term()
                 values.append(self.parse_value())
             self.expect("rparen", "',' or ')' in the 'in' list")
             return InList(field, tuple(values), negated)
         like = self.take_keyword("like", "ilike")
         if like:
             pattern = self.expect("string", "a 'quoted pattern' after like")
-            return Like(field, str(pattern.value), negated, like == "ilike")
+            return Like(field, like_pattern(pattern.text), negated, like == "ilike")
         raise self.fail(f"a comparison (=, !=, <, <=, >, >=, in, like, is) after {field}")
 
 
@@ -307,6 +400,25 @@ def parse_filter(source: str | None) -> Any:
     if source is None or not source.strip():
         return None
     return _Parser(source).parse()
+
+
+# -- trees built in code (structured searches: no filter text to quote) ----------------------
+def attribute_equals(name: str, value: Any) -> Compare:
+    """``name = value`` on a run attribute (``kind``, ``run_id``, ...)."""
+    return Compare(Field("attribute", name), "=", value)
+
+
+def attribute_in(name: str, values: Iterable[Any]) -> InList:
+    """``name in (values...)`` on a run attribute."""
+    return InList(Field("attribute", name), tuple(values), False)
+
+
+def all_of(*trees: Any) -> Any:
+    """The trees ANDed (``None`` items are skipped; ``None`` when nothing is left)."""
+    items = tuple(tree for tree in trees if tree is not None)
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else BoolOp("and", items)
 
 
 @dataclass(frozen=True)

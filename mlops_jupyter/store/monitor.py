@@ -30,7 +30,11 @@ class MonitorStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def insert_check(self, row: dict[str, Any]) -> None:
+    def insert_check(self, row: dict[str, Any], *, actor: str | None = None) -> None:
+        """Write a check; a failed one also emits ``check.failed`` to the event outbox in the
+        same transaction (so webhooks hear of exactly the failures that were recorded)."""
+        from mlops_jupyter.store.outbox import emit_event
+
         values = dict(row)
         values["summary"] = json.dumps(values["summary"], allow_nan=False)
         if values.get("drifted") is not None:
@@ -38,6 +42,28 @@ class MonitorStore:
 
         def work(conn: Connection) -> None:
             conn.execute(monitor_checks.insert().values(**values))
+            if values["status"] == "failed":
+                emit_event(
+                    conn,
+                    "check.failed",
+                    model=values.get("name"),
+                    version=values.get("version"),
+                    actor=actor,
+                    data={
+                        "check_id": values["check_id"],
+                        "run_id": values["run_id"],
+                        "kind": values["kind"],
+                        "alias": values.get("alias"),
+                        "drifted": bool(values["drifted"])
+                        if values.get("drifted") is not None
+                        else None,
+                        "drifted_columns": row["summary"].get("drifted_columns"),
+                        "problems": [p.get("message") for p in row["summary"].get("problems", [])][
+                            :20
+                        ],
+                    },
+                    at=values["at"],
+                )
 
         self.db.transact(work)
 

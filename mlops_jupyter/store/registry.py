@@ -19,10 +19,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from mlops_jupyter.registry.audit import canonical_json, event_hash
+from mlops_jupyter.store.access import AccessError, SessionRole, is_permission_error, session_role
 from mlops_jupyter.store.database import Database
 from mlops_jupyter.store.ids import new_id
+from mlops_jupyter.store.outbox import event_for_audit
 from mlops_jupyter.store.runs import dialect_insert
 from mlops_jupyter.store.schema import (
     alias_history,
@@ -231,6 +234,16 @@ class RegistryTransaction:
             .where(audit_head.c.id == AUDIT_HEAD_ID)
             .values(seq=event["seq"], hash=event["hash"])
         )
+        # the transition's outbox event, in this same transaction (store/outbox.py)
+        event_for_audit(
+            self.conn,
+            actor=actor,
+            action=action,
+            model=model,
+            target=target,
+            payload=payload,
+            at=at,
+        )
         return event
 
 
@@ -239,10 +252,30 @@ class RegistryStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._role: SessionRole | bool | None = False  # False: not looked up yet
+
+    def pinned_role(self) -> str | None:
+        """On PostgreSQL, the role every action of this connection is recorded under, when the
+        role is not the store's owner (see ``store/access.py``); None otherwise."""
+        if self._role is False:
+            self._role = session_role(self.db)
+        role = self._role
+        return role.name if isinstance(role, SessionRole) and not role.owner else None
 
     def write(self, work: Callable[[RegistryTransaction], T]) -> T:
-        """Run ``work`` in one write transaction; an exception rolls everything back."""
-        return self.db.transact(lambda conn: work(RegistryTransaction(conn)))
+        """Run ``work`` in one write transaction; an exception rolls everything back. A
+        privilege the database role lacks is an :class:`AccessError` naming the role."""
+        try:
+            return self.db.transact(lambda conn: work(RegistryTransaction(conn)))
+        except DBAPIError as error:
+            if not is_permission_error(error):
+                raise
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+            role = self.pinned_role() or "this role"
+            raise AccessError(
+                f"database role {role} may not do this on this store ({reason}); "
+                "ask the store's owner: mlops-jupyter store grant ROLE --role LEVEL"
+            ) from None
 
     def read(self, work: Callable[[RegistryTransaction], T]) -> T:
         """Run read-only ``work`` on one consistent snapshot."""

@@ -42,7 +42,14 @@ from mlops_jupyter.store.filters import (
     is_number,
     parse_time,
 )
-from mlops_jupyter.store.schema import experiments, latest_metrics, params, runs, tags
+from mlops_jupyter.store.schema import (
+    VALUE_INDEX_PREFIX,
+    experiments,
+    latest_metrics,
+    params,
+    runs,
+    tags,
+)
 
 _OPS = {
     "=": lambda column, value: column == value,
@@ -86,11 +93,49 @@ def _check_number(field: Field, value: Any) -> None:
         raise FilterError(f"{field} holds numbers; compare it with a number, not {value!r}")
 
 
+def _glob_pattern(pattern: str) -> str:
+    """A LIKE pattern (backslash escapes) as a SQLite GLOB pattern (case-sensitive)."""
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            char = pattern[index + 1]
+            out.append(f"[{char}]" if char in "*?[" else char)
+            index += 2
+            continue
+        if char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(f"[{char}]" if char in "*?[" else char)
+        index += 1
+    return "".join(out)
+
+
+def like_condition(
+    column: Any, pattern: str, case_insensitive: bool, dialect: str
+) -> ColumnElement[bool]:
+    """``like`` (case-sensitive) or ``ilike`` (case-insensitive), the same on both back ends.
+
+    SQLite's LIKE ignores ASCII case, so a case-sensitive match there is a GLOB of the same
+    pattern; ``ilike`` is SQLite's ``lower() LIKE lower()`` and PostgreSQL's ``ILIKE``. Both use
+    ``ESCAPE '\\'`` so ``\\%`` and ``\\_`` match literally.
+    """
+    if case_insensitive:
+        return column.ilike(pattern, escape="\\")
+    if dialect == "sqlite":
+        return column.op("GLOB", is_comparison=True)(_glob_pattern(pattern))
+    return column.like(pattern, escape="\\")
+
+
 class _Compiler:
     """Turns a filter tree into a SQL condition on ``runs``."""
 
-    def __init__(self, probe: Probe | None) -> None:
+    def __init__(self, probe: Probe | None, dialect: str = "sqlite") -> None:
         self.probe = probe
+        self.dialect = dialect
 
     def semi_join(self, field: Field, condition: ColumnElement[bool]) -> ColumnElement[bool]:
         """Runs having a row of the field's table with this key meeting ``condition``."""
@@ -106,6 +151,8 @@ class _Compiler:
                 value = parse_time(value)
             elif field.key in _NUMERIC_ATTRIBUTES:
                 _check_number(field, value)
+                # bound as a float: PostgreSQL would cast an int to the column's int4 and fail
+                value = literal(float(value), Float)
             condition = _OPS[op](_attribute_column(field.key), value)
             return _experiment_condition(condition) if field.key == "experiment" else condition
         if field.namespace == "metrics":
@@ -116,7 +163,13 @@ class _Compiler:
             value = str(value)
         if isinstance(value, bool):
             value = float(value)
-        return self.semi_join(field, _OPS[op](_value_column(field, value), value))
+        column = _value_column(field, value)
+        condition = _OPS[op](column, value)
+        if self.dialect == "postgresql" and op == "=" and isinstance(value, str):
+            # PostgreSQL indexes (key, left(value, N)): state the prefix so the index serves it
+            prefix = func.left(column, VALUE_INDEX_PREFIX) == value[:VALUE_INDEX_PREFIX]
+            condition = and_(prefix, condition)
+        return self.semi_join(field, condition)
 
     def in_list(self, node: InList) -> ColumnElement[bool]:
         items = [self.compare(node.field, "=", value) for value in node.values if value is not None]
@@ -127,9 +180,7 @@ class _Compiler:
 
     def like(self, node: Like) -> ColumnElement[bool]:
         def matcher(column: Any) -> ColumnElement[bool]:
-            return (
-                column.ilike(node.pattern) if node.case_insensitive else column.like(node.pattern)
-            )
+            return like_condition(column, node.pattern, node.case_insensitive, self.dialect)
 
         field = node.field
         if field.namespace == "metrics":
@@ -175,9 +226,11 @@ def _experiment_condition(condition: ColumnElement[bool]) -> ColumnElement[bool]
     return runs.c.experiment_id.in_(select(experiments.c.experiment_id).where(condition))
 
 
-def compile_filter(tree: Any, probe: Probe | None = None) -> ColumnElement[bool]:
-    """Translate a parsed filter tree into a SQL condition on ``runs``."""
-    return _Compiler(probe).compile(tree)
+def compile_filter(
+    tree: Any, probe: Probe | None = None, dialect: str = "sqlite"
+) -> ColumnElement[bool]:
+    """Translate a parsed filter tree into a SQL condition on ``runs`` for ``dialect``."""
+    return _Compiler(probe, dialect).compile(tree)
 
 
 def selectivity_probe(conn: Any) -> Probe | None:
@@ -302,7 +355,7 @@ def count_runs(
     extra_condition: ColumnElement[bool] | None = None,
 ) -> int:
     """How many runs match (every match is visited: hundreds of ms at 100k broad matches)."""
-    condition = compile_filter(tree, selectivity_probe(conn))
+    condition = compile_filter(tree, selectivity_probe(conn), conn.dialect.name)
     if experiment is not None:
         condition = and_(condition, experiments.c.name == experiment)
     if extra_condition is not None:
@@ -322,7 +375,7 @@ def search_runs(
     extra_condition: ColumnElement[bool] | None = None,
 ) -> RunSearch:
     """One page of runs matching ``tree``, in ``order_keys`` order (default: newest first)."""
-    condition = compile_filter(tree, selectivity_probe(conn))
+    condition = compile_filter(tree, selectivity_probe(conn), conn.dialect.name)
     if experiment is not None:
         condition = and_(condition, experiments.c.name == experiment)
     if extra_condition is not None:

@@ -9,6 +9,7 @@ the newest migration, so an up-to-date store opens without loading Alembic.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Float,
     ForeignKey,
@@ -22,9 +23,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0006_monitor"
+SCHEMA_HEAD = "0005_data"
 
 metadata = MetaData()
+
+#: Characters of a param or tag value held by its (key, value) index on PostgreSQL.
+VALUE_INDEX_PREFIX = 200
 
 ID = String(32)
 
@@ -91,6 +95,8 @@ params = Table(
     Column("num", Float),  # numeric view for filters ("numbers compare as numbers")
     Column("text", Text),  # text view for filters and display
     Index("ix_params_key_num", "key", "num"),
+    # on PostgreSQL this index holds left(text, VALUE_INDEX_PREFIX) (0004_values): a btree row
+    # cannot hold a long text, and queries add the matching prefix condition
     Index("ix_params_key_text", "key", "text"),
 )
 
@@ -104,8 +110,8 @@ metrics = Table(
     Column("run_id", ID, ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
     Column("key", String(255), nullable=False),
     Column("points", Integer, nullable=False),
-    Column("first_step", Integer, nullable=False),
-    Column("last_step", Integer, nullable=False),
+    Column("first_step", BigInteger, nullable=False),  # 64-bit steps (0004_values)
+    Column("last_step", BigInteger, nullable=False),
     Column("steps", LargeBinary, nullable=False),
     Column("values", LargeBinary, nullable=False),
     Column("timestamps", LargeBinary, nullable=False),
@@ -118,7 +124,7 @@ latest_metrics = Table(
     Column("run_id", ID, ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("value", Float),
-    Column("step", Integer, nullable=False),
+    Column("step", BigInteger, nullable=False),
     Column("timestamp", Float, nullable=False),
     Index("ix_latest_metrics_key_value", "key", "value"),
 )
@@ -129,7 +135,7 @@ tags = Table(
     Column("run_id", ID, ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("value", Text, nullable=False),
-    Index("ix_tags_key_value", "key", "value"),
+    Index("ix_tags_key_value", "key", "value"),  # left(value, 200) on PostgreSQL, as params
 )
 
 artifacts = Table(
@@ -290,6 +296,101 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# -- governance wiring (0008_governance): owners, the event outbox, webhooks, notebook gates ----
+# Who owns a model (users, or ``group:NAME`` entries), names stored case-folded.
+model_owners = Table(
+    "model_owners",
+    metadata,
+    Column("name", String(128), ForeignKey("registered_models.name"), primary_key=True),
+    Column("owner", String(255), primary_key=True),
+    Column("added_by", String(255), nullable=False),
+    Column("added_at", Float, nullable=False),
+)
+
+# The outbox: one row per event, written in the transaction of the change it reports.
+# ``seq`` is assigned while emitters are serialized (see store/outbox.py), so it is commit order.
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", ID, nullable=False, unique=True),  # the webhook-id of its deliveries
+    Column("type", String(64), nullable=False),  # model.registered, gate.failed, check.failed, ...
+    Column("model", String(128)),
+    Column("version", Integer),
+    Column("actor", String(255)),
+    Column("at", Float, nullable=False),
+    Column("owners", Text, nullable=False),  # JSON list: who to notify
+    Column("data", Text, nullable=False),  # JSON
+    Index("ix_outbox_events_model", "model", "seq"),
+)
+
+# Webhook subscribers; the signing secret is stored encrypted (store/webhooks.py says with what).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("hook_id", ID, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of event types; [] = every type
+    Column("model", String(128)),  # only this model's events (NULL: every model)
+    Column("template", String(16), nullable=False),  # standard | slack | teams
+    Column("secret", LargeBinary, nullable=False),  # Fernet token of the whsec_ secret
+    Column("key_id", String(16), nullable=False),  # which encryption key made it
+    Column("active", Integer, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# One row per (hook, event): the at-least-once delivery state. Ordered per (hook, model) by seq.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", Integer, primary_key=True, autoincrement=True),
+    Column("hook_id", ID, ForeignKey("webhooks.hook_id"), nullable=False),
+    Column("seq", Integer, ForeignKey("outbox_events.seq"), nullable=False),
+    Column("model", String(128), nullable=False),  # "" for events of no model
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_until", Float),  # a deliverer holds it until then
+    Column("last_code", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", Float),
+    UniqueConstraint("hook_id", "seq", name="uq_webhook_deliveries_event"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_order", "hook_id", "model", "seq"),
+)
+
+# The delivery log: every try with its response code (or the error when there was none).
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Integer, ForeignKey("webhook_deliveries.delivery_id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Float, nullable=False),
+    Index("ix_webhook_attempts_delivery", "delivery_id"),
+)
+
+# Notebook gate results, cached per (version, notebook hash, params hash).
+gate_notebook_runs = Table(
+    "gate_notebook_runs",
+    metadata,
+    Column("version_id", ID, primary_key=True),
+    Column("notebook_sha256", String(64), primary_key=True),
+    Column("params_sha256", String(64), primary_key=True),
+    Column("notebook", Text, nullable=False),
+    Column("run_id", ID),
+    Column("output_artifact", String(512)),
+    Column("status", String(16), nullable=False),  # passed | failed | crashed
+    Column("metrics", Text, nullable=False),  # JSON
+    Column("results", Text, nullable=False),  # JSON list of requirement results
+    Column("reason", Text),
+    Column("at", Float, nullable=False),
+)
+
 # -- monitoring (migration 0006_monitor) -----------------------------------------------------------
 # One row per drift/performance check. The check is also a run (kind "check") whose lineage edge
 # points at the model version checked; retrain/rollback actions taken because of it are recorded
@@ -361,4 +462,19 @@ served_outcomes = Table(
     Column("request_id", String(64), primary_key=True),
     Column("y_true", Text, nullable=False),  # JSON value
     Column("at", Float, nullable=False),
+)
+
+
+# -- input snapshots (migration 0005_data) ----------------------------------------------------
+# A file's bytes, once per content fingerprint (the xxh3 of dataset versions), kept as a
+# content-addressed blob (SHA-256 key): every dataset version with that fingerprint, at any
+# uri, is restorable from it.
+dataset_snapshots = Table(
+    "dataset_snapshots",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_dataset_snapshots_digest", "digest"),
 )

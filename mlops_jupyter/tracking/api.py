@@ -5,6 +5,7 @@ Every log call goes to the innermost active run, or to the session run when ther
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +28,9 @@ def start_run(
 ) -> Run:
     """Start a run; use it as a context manager so an exception marks it failed.
 
-    Runs nest: a run started while another is active on this thread becomes its child.
+    Runs nest: a run started while another is active on this thread becomes its child. Until
+    the run ends, capture records into it what the code on this thread does: scikit-learn fits,
+    scores and metric calls, pandas reads and writes (``mj.autolog`` turns parts off).
     """
     if kind not in RUN_KINDS:
         raise ValueError(f"kind must be one of {', '.join(RUN_KINDS)}, got {kind!r}")
@@ -42,7 +45,64 @@ def start_run(
         run.log_params(params)
     if tags:
         run.set_tags(tags)
+    caller = sys._getframe(1).f_globals
+    if not str(caller.get("__name__", "")).startswith("mlops_jupyter."):
+        _begin_block_capture(run, caller)  # a run this package starts for itself captures nothing
     return run
+
+
+def _begin_block_capture(run: Run, caller_globals: dict[str, Any]) -> None:
+    from mlops_jupyter.tracking import settings
+
+    switches = settings.SWITCHES
+    if not (switches.sklearn or switches.pandas) or not (
+        "sklearn" in sys.modules or "pandas" in sys.modules
+    ):
+        return  # nothing that could be captured is imported: no hooks, no cost
+    from mlops_jupyter.tracking.capture import Capture
+    from mlops_jupyter.tracking.cell import CellNames, warn
+
+    # the caller's module is the block's namespace: names it bound to library functions
+    # (``from sklearn.metrics import f1_score``) report too, for the length of the block
+    capture = Capture(run, caller_globals, CellNames(), max_bytes=2 << 30)
+    try:
+        capture.begin_block(
+            sklearn=switches.sklearn, pandas=switches.pandas, memory=switches.memory
+        )
+    except Exception as error:  # capture must never stop a run from starting
+        capture.end()
+        warn(f"run {run.run_id} is recorded without autolog: {error}")
+        return
+    run.capture = capture
+
+
+def autolog(
+    sklearn: bool | None = True,
+    pandas: bool | None = True,
+    memory: bool | None = True,
+    *,
+    snapshot_inputs: str | None = None,
+    snapshot_max_bytes: int | None = None,
+) -> None:
+    """Turn parts of capture on or off for every run in this process: ``%%track`` cells,
+    ``start_run`` blocks and notebooks run by the ``mlops`` papermill engine.
+
+    ``sklearn``: fits, searches, scores and metric calls as params and metrics; ``pandas``:
+    reads and writes as dataset versions (and input snapshots); ``memory``: in-memory data
+    (cell variables, the X and y of fits) fingerprinted as dataset versions — a registered
+    model's signature is typed from the X capture saw. ``None`` leaves a switch as it is.
+    ``snapshot_inputs``: ``"auto"`` (input files up to ``snapshot_max_bytes``, 100 MB by
+    default), ``"always"`` or ``"never"`` copy input files into the artifact store.
+    """
+    from mlops_jupyter.tracking import settings
+
+    settings.autolog(
+        sklearn=sklearn,
+        pandas=pandas,
+        memory=memory,
+        snapshot_inputs=snapshot_inputs,
+        snapshot_max_bytes=snapshot_max_bytes,
+    )
 
 
 def end_run(status: str = "finished") -> None:

@@ -51,22 +51,27 @@ def store_artifact(store: Store, run_id: str, path_or_obj: Any, name: str | None
         artifact_name = safe_artifact_name(name or path.name)
         digest = store.blobs.put_file(path)
         store.runs.add_artifact(run_id, artifact_name, digest, path.stat().st_size, None)
+        store.blobs.ensure(digest, path.read_bytes)  # in case gc ran between the two
         return artifact_name
     if isinstance(path_or_obj, (str, os.PathLike)):
         raise FileNotFoundError(f"cannot log artifact {path_or_obj!s}: no such file or directory")
     data, default_name, media_type = object_bytes(path_or_obj)
     artifact_name = safe_artifact_name(name or default_name)
+    return _record(store, run_id, artifact_name, data, media_type)
+
+
+def _record(store: Store, run_id: str, name: str, data: bytes, media_type: str | None) -> str:
+    """Blob first, then the row naming it, then make sure the blob is still there: a ``gc``
+    running between the two could have removed a blob that nothing referenced yet."""
     digest = store.blobs.put_bytes(data)
-    store.runs.add_artifact(run_id, artifact_name, digest, len(data), media_type)
-    return artifact_name
+    store.runs.add_artifact(run_id, name, digest, len(data), media_type)
+    store.blobs.ensure(digest, lambda: data)
+    return name
 
 
 def store_bytes(store: Store, run_id: str, data: bytes, name: str, media_type: str) -> str:
     """Record ``data`` as the run's artifact ``name`` with an explicit media type."""
-    artifact_name = safe_artifact_name(name)
-    digest = store.blobs.put_bytes(data)
-    store.runs.add_artifact(run_id, artifact_name, digest, len(data), media_type)
-    return artifact_name
+    return _record(store, run_id, safe_artifact_name(name), data, media_type)
 
 
 def read_artifact(store: Store, run_id: str, name: str) -> bytes:

@@ -1,17 +1,30 @@
-"""The capture of one tracked cell: what the library hooks (pandas IO, scikit-learn autolog) report
-while the cell runs, plus the in-memory data the cell reads and writes.
+"""The capture of one run or cell: what the library hooks (pandas IO, scikit-learn autolog)
+report while it runs, plus the in-memory data a cell reads and writes.
 
-Hooks find the capture through ``ACTIVE``; ``reporting()`` marks a reported call in progress so
-the library's own nested calls are not reported again. Values go into the run's buffer at once
-(they cost microseconds); dataset versions and fitted estimators are written when the cell ends.
+Three kinds of run capture: a ``%%track`` cell (its own child run), a cell of a notebook
+executed by the ``mlops`` papermill engine (the notebook run), and a ``mj.start_run`` block
+(that run, for as long as the block lasts). Hooks find the capture through ``current()``: the
+innermost ``start_run`` capture of the calling thread, else the cell capture (``ACTIVE``).
+``reporting()`` marks a reported call in progress so the library's own nested calls are not
+reported again. Values go into the run's buffer at once (they cost microseconds); dataset
+versions and fitted estimators are written when the cell or block ends, and input files are
+then snapshotted under the snapshot policy.
+
+What capture learnt about a fitted estimator (the data it was fitted on, an input example)
+outlives the capture in ``FITTED`` (weakly keyed by the estimator), so registering the model
+later — another cell, after the block — still types its signature from that data.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +41,14 @@ if TYPE_CHECKING:
     from mlops_jupyter.tracking.autolog import FitRecord
     from mlops_jupyter.tracking.run import Run
 
-ACTIVE: Capture | None = None
+log = logging.getLogger("mlops_jupyter.capture")
+ACTIVE: Capture | None = None  # the capture of the cell being executed (process-wide)
+NOTEBOOK_RUN_ID: str | None = None  # the engine's notebook run, while whole-notebook capture is on
 _PLAIN = (int, float, complex, bool, str, bytes, type(None))
 _REACHING_BUILTINS = frozenset(
     {"eval", "exec", "compile", "__import__", "getattr", "globals", "locals", "vars"}
 )
 LIBRARY_PREFIX = "sklearn."
-_depth = 0  # reported calls in progress, process-wide (joblib threads included)
 clock = time.perf_counter
 
 
@@ -70,18 +84,54 @@ def called_by_library(frame: FrameType | None) -> bool:
     return False
 
 
+class _ThreadCaptures(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[Capture] = []
+
+
+_threads = _ThreadCaptures()
+
+
+@dataclass
+class TrainingData:
+    """What capture saw an estimator fitted on: X's dataset version and an input example."""
+
+    X: DatasetRef | None
+    input_example: str | None
+    run_id: str
+
+
+# estimator -> what it was last fitted on (kept while the estimator lives)
+FITTED: weakref.WeakKeyDictionary[Any, TrainingData] = weakref.WeakKeyDictionary()
+
+
+def current() -> Capture | None:
+    """The capture a hook reports to: this thread's innermost ``start_run`` block, else the cell's."""
+    stack = _threads.stack
+    while stack and stack[-1].closed:  # its run was ended from another thread
+        stack.pop()
+    return stack[-1] if stack else ACTIVE
+
+
 def reporting_depth() -> int:
-    return _depth
+    """Reported calls in progress for the capture the caller reports to (a cell's capture is
+    shared with the threads its library calls start, e.g. joblib's, so their nested calls see
+    the outer call in progress; a ``start_run`` block on another thread counts its own)."""
+    capture = current()
+    return capture.depth if capture is not None else 0
 
 
 @contextlib.contextmanager
 def reporting() -> Iterator[None]:
-    global _depth
-    _depth += 1
+    capture = current()
+    if capture is None:
+        yield
+        return
+    capture.depth += 1
     try:
         yield
     finally:
-        _depth -= 1
+        capture.depth -= 1
 
 
 class Capture:
@@ -95,6 +145,7 @@ class Capture:
         max_bytes: int,
         notebook_path: str | None = None,
         max_child_runs: int = 5,
+        also_link: tuple[str, ...] = (),
     ) -> None:
         from mlops_jupyter.tracking.patching import Patches
 
@@ -109,15 +160,58 @@ class Capture:
         self.fits: dict[int, FitRecord] = {}  # by id(estimator), most recently fitted last
         self.inputs: dict[str, DatasetRef] = {}
         self.lineage = False
+        self.memory = False
+        self.variables = False
+        if not also_link and NOTEBOOK_RUN_ID and run.parent_run_id == NOTEBOOK_RUN_ID:
+            also_link = (NOTEBOOK_RUN_ID,)  # a %%track cell of an engine-run notebook
+        self.also_link = also_link  # other runs that get this capture's file lineage too
         self._previous: Capture | None = None
+        self._threaded = False
+        self.closed = False
+        self.depth = 0  # reported calls in progress (see reporting_depth)
+
+    # -- a start_run block's lifetime ---------------------------------------------------------
+    def begin_block(self, *, sklearn: bool, pandas: bool, memory: bool) -> None:
+        """Install the hooks for the libraries already imported, for this thread's block."""
+        self.lineage, self.memory = pandas, memory
+        if pandas and "pandas" in sys.modules:
+            from mlops_jupyter.tracking import pandas_io
+
+            pandas_io.install(self)
+        if sklearn and "sklearn" in sys.modules:
+            from mlops_jupyter.tracking import autolog as sklearn_autolog
+
+            sklearn_autolog.install(self)
+        self.patches.alias(self.namespace, list(self.namespace))
+        self._threaded = True
+        _threads.stack.append(self)
 
     # -- the cell's lifetime ------------------------------------------------------------------
-    def begin(self, *, autolog: bool, lineage: bool) -> None:
-        """Fingerprint the data the cell will read, then install the hooks the cell may need."""
+    def finish_block(self, failed: bool = False) -> None:
+        """End a ``start_run`` block's capture and write what it saw (problems only warn)."""
+        from mlops_jupyter.tracking.cell import warn
+
+        self.end()
+        try:
+            self.write()
+        except Exception as error:
+            warn(f"could not write what run {self.run.run_id} captured: {error}")
+            log.debug("writing the block capture failed", exc_info=True)
+
+    def begin(
+        self, *, autolog: bool, lineage: bool, memory: bool | None = None, variables: bool = True
+    ) -> None:
+        """Fingerprint the data the cell will read, then install the hooks the cell may need.
+
+        ``lineage``: pandas IO; ``memory``: in-memory data (default: as ``lineage``);
+        ``variables``: the cell's own variables as inputs and outputs (not for a notebook
+        run's untracked cells, which all belong to one run)."""
         global ACTIVE
         self.lineage = lineage
-        reachable = self.names.imported_modules or not all(map(self._inert, self.names.loaded))
-        if lineage:
+        self.memory = lineage if memory is None else memory
+        self.variables = variables
+        reachable = could_reach_library(self.namespace, self.names)
+        if self.memory and variables:
             self.inputs = fingerprint_variables(self.namespace, self.names.read, self.max_bytes)
             self.datasets.extend((ref, "input", name) for name, ref in self.inputs.items())
         with as_the_user():
@@ -133,12 +227,7 @@ class Capture:
         self._previous, ACTIVE = ACTIVE, self
 
     def _inert(self, name: str) -> bool:
-        """True when the value behind ``name`` cannot lead to a library call: numbers, strings,
-        numpy arrays and containers of those, harmless builtins. A cell that touches only such
-        names gets no hooks (installing them costs about a millisecond)."""
-        if name in self.namespace:
-            return _inert_value(self.namespace[name], depth=2)
-        return name not in _REACHING_BUILTINS
+        return _inert_name(self.namespace, name)
 
     def uses_package(self, package: str) -> bool:
         """Hooks are needed only for a library already imported or imported by this cell."""
@@ -147,13 +236,17 @@ class Capture:
     def end(self) -> None:
         """Remove every hook (first thing at cell end, whatever else fails)."""
         global ACTIVE
-        if ACTIVE is self:
+        self.closed = True
+        if self._threaded:
+            with contextlib.suppress(ValueError):
+                _threads.stack.remove(self)
+        elif ACTIVE is self:
             ACTIVE = self._previous
         self.patches.undo(self.namespace, self.names.written | self.names.loaded)
 
     def record_outputs(self) -> None:
         """In-memory lineage: the outputs, which the cell assigned or changed."""
-        if not self.lineage:
+        if not (self.memory and self.variables):
             return
         candidates = self.names.written | set(self.inputs)
         after = fingerprint_variables(self.namespace, candidates, self.max_bytes)
@@ -173,6 +266,9 @@ class Capture:
             if use[1] == "output" or (use[0].uri, use[0].fingerprint) not in written
         ]
         link_datasets(self.run.store, self.run.run_id, uses)
+        files = [use for use in uses if not use[0].uri.startswith("memory://")]
+        for other in self.also_link:
+            link_datasets(self.run.store, other, files)
         for ref, _, _ in self.datasets:  # the dropped inputs share a version with an output
             ref.dataset_id = ref.dataset_id or next(
                 (
@@ -186,6 +282,40 @@ class Capture:
             from mlops_jupyter.tracking.autolog import record_fits
 
             record_fits(self, explicit_params, self.max_child_runs)
+            self.remember_fits()
+        self.snapshot_inputs([ref for ref, role, _ in uses if role == "input"])
+
+    def snapshot_inputs(self, refs: list[DatasetRef]) -> None:
+        """Input files into the blob store, under the snapshot policy (a failure only warns)."""
+        files = [ref for ref in refs if ref.uri.startswith("file://")]
+        if not files:
+            return
+        from mlops_jupyter.tracking.snapshots import snapshot_datasets
+
+        try:
+            snapshot_datasets(self.run.store, files)
+        except Exception as error:
+            from mlops_jupyter.tracking.cell import warn
+
+            warn(f"input snapshot failed: {error}")
+            log.debug("snapshot failed", exc_info=True)
+
+    def remember_fits(self) -> None:
+        """Keep what each estimator was fitted on, for a registration after the capture ended."""
+        from mlops_jupyter.tracking.autolog import deployable_model
+
+        for record in self.fits.values():
+            seen = TrainingData(record.X, record.input_example, self.run.run_id)
+            for model in {
+                id(m): m for m in (record.estimator, deployable_model(record.estimator))
+            }.values():
+                with contextlib.suppress(TypeError):  # an estimator that takes no weak reference
+                    FITTED[model] = seen
+
+    def save_fit_input(self, record: FitRecord) -> None:
+        """Write the X of a fit now (a model registered while its block is still running)."""
+        if record.X is not None and record.X.dataset_id is None:
+            link_datasets(self.run.store, self.run.run_id, [(record.X, "input", "X")])
 
     # -- helpers for the hooks ----------------------------------------------------------------
     def add_dataset(self, ref: DatasetRef, role: str, name: str | None) -> DatasetRef:
@@ -208,7 +338,7 @@ class Capture:
 
     def dataset_for(self, obj: Any, fallback_name: str) -> DatasetRef | None:
         """A dataset version for data passed to a library call (None for non-data)."""
-        if obj is None:
+        if obj is None or not self.memory:
             return None
         if not is_data(obj):
             if not isinstance(obj, (list, tuple)):
@@ -237,6 +367,21 @@ class Capture:
         return None
 
 
+def could_reach_library(namespace: MutableMapping[str, Any], names: CellNames) -> bool:
+    """False when a cell's code cannot lead to a library call: it imports nothing and touches
+    only numbers, strings, numpy arrays and containers of those, and harmless builtins. Such a
+    cell gets no hooks (installing them costs about a millisecond)."""
+    return bool(names.imported_modules) or not all(
+        _inert_name(namespace, name) for name in names.loaded
+    )
+
+
+def _inert_name(namespace: MutableMapping[str, Any], name: str) -> bool:
+    if name in namespace:
+        return _inert_value(namespace[name], depth=2)
+    return name not in _REACHING_BUILTINS
+
+
 def _inert_value(value: Any, depth: int) -> bool:
     if isinstance(value, _PLAIN):
         return True
@@ -252,3 +397,20 @@ def _inert_value(value: Any, depth: int) -> bool:
     if depth and isinstance(value, dict) and len(value) <= 100:
         return all(_inert_value(item, depth - 1) for item in (*value.keys(), *value.values()))
     return False
+
+
+def training_data(model: Any) -> TrainingData | None:
+    """What ``model`` was fitted on, as far as capture saw: a live capture's fit (its X written
+    now), else what an ended capture remembered."""
+    captures = [*reversed(_threads.stack)]
+    if ACTIVE is not None:
+        captures.append(ACTIVE)
+    for capture in captures:
+        record = capture.fit_of(model)
+        if record is not None:
+            capture.save_fit_input(record)
+            return TrainingData(record.X, record.input_example, capture.run.run_id)
+    try:
+        return FITTED.get(model)
+    except TypeError:
+        return None

@@ -59,6 +59,7 @@ class CaptureSettings:
     lineage: bool = True
     max_fingerprint_bytes: int = 2 << 30
     max_child_runs: int = 5  # child runs per search CV: its best candidates
+    memory: bool = True  # in-memory data (variables, X and y of fits) as dataset versions
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,7 @@ class CellRun:
         from mlops_jupyter.tracking.capture import Capture
 
         autolog = self.settings.autolog and self.options.autolog
-        if not (autolog or self.settings.lineage):
+        if not (autolog or self.settings.lineage or self.settings.memory):
             return
         self.capture = Capture(
             self.run,
@@ -353,7 +354,9 @@ class CellRun:
             self.source.notebook_path,
             self.settings.max_child_runs,
         )
-        self.capture.begin(autolog=autolog, lineage=self.settings.lineage)
+        self.capture.begin(
+            autolog=autolog, lineage=self.settings.lineage, memory=self.settings.memory
+        )
 
     def _abandon(self, error: BaseException) -> None:
         """Tracking itself failed at the start: undo the hooks and close the run."""

@@ -164,6 +164,11 @@ def record_dataset(store: Store, run_id: str, data: Any, name: str | None, role:
         if not Path(data).is_file():
             raise FileNotFoundError(f"cannot log {role} {data!s}: no such file")
         ref = dataset_from_file(data)
-        return link_dataset(store, run_id, ref, role, name or Path(data).name)
+        link_dataset(store, run_id, ref, role, name or Path(data).name)
+        if role == "input":
+            from mlops_jupyter.tracking.snapshots import snapshot_datasets
+
+            snapshot_datasets(store, [ref])  # under the snapshot policy
+        return ref
     ref = dataset_from_object(data, name)
     return link_dataset(store, run_id, ref, role, name)

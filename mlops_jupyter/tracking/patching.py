@@ -8,6 +8,10 @@ scikit-learn function is on the calling stack (the ``LabelEncoder`` fitted insid
 ``classification_report``, the fold fits of ``cross_val_score``: only the user's calls count).
 Reporting runs after the original returned: it sees the result but can never change it, and a
 failure inside it only warns.
+
+Several captures may be live at once (a tracked cell, ``start_run`` blocks on other threads):
+an installed patch is shared and counted, and the original comes back when the last capture
+that asked for it ends. The wrapper reports to the capture of the calling thread.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import functools
 import inspect
 import logging
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
@@ -30,6 +35,9 @@ Reporter = Callable[..., None]
 _wrappers: weakref.WeakKeyDictionary[Callable[..., Any], Callable[..., Any]] = (
     weakref.WeakKeyDictionary()
 )
+# (id(target), attribute) -> [target, original, wrapper, users]: patches shared by live captures
+_installed: dict[tuple[int, str], list[Any]] = {}
+_install_lock = threading.RLock()
 
 
 def reporting_wrapper(original: Callable[..., Any], report: Reporter) -> Callable[..., Any]:
@@ -40,7 +48,7 @@ def reporting_wrapper(original: Callable[..., Any], report: Reporter) -> Callabl
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        capture = _capture.ACTIVE
+        capture = _capture.current()
         if (
             capture is None
             or _capture.reporting_depth()
@@ -67,7 +75,8 @@ class Patches:
     """Attribute replacements that can be undone, including aliases in a user namespace."""
 
     def __init__(self) -> None:
-        self._attributes: list[tuple[Any, str, Any]] = []
+        self._attributes: list[tuple[int, str]] = []  # keys into _installed this capture holds
+        self._held: set[tuple[int, str]] = set()  # the same keys, for membership tests
         self._originals: dict[Any, Any] = {}  # original -> wrapper
         self._aliases: list[tuple[MutableMapping[str, Any], str, Any]] = []
 
@@ -83,14 +92,25 @@ class Patches:
         ):
             target, attribute = defined, "fn"
         else:
-            return
-        original = getattr(target, attribute)
-        if original in self._originals:
-            return
-        wrapper = reporting_wrapper(original, report)
-        setattr(target, attribute, wrapper)
-        self._attributes.append((target, attribute, original))
-        self._originals[original] = wrapper
+            if not _is_wrapper(defined):
+                return
+            target, attribute = owner, name  # installed by another live capture
+        key = (id(target), attribute)
+        with _install_lock:
+            if key in self._held:
+                return
+            entry = _installed.get(key)
+            if entry is None or entry[0] is not target:
+                original = getattr(target, attribute)
+                if _is_wrapper(original):
+                    return  # wrapped by someone we do not know about: leave it alone
+                wrapper = reporting_wrapper(original, report)
+                setattr(target, attribute, wrapper)
+                entry = _installed[key] = [target, original, wrapper, 0]
+            entry[3] += 1
+            self._attributes.append(key)
+            self._held.add(key)
+            self._originals[entry[1]] = entry[2]
 
     def alias(self, namespace: MutableMapping[str, Any], names: Iterable[str]) -> None:
         """Point names bound to a patched original (``from pandas import read_csv``) at its wrapper."""
@@ -108,8 +128,15 @@ class Patches:
         self, namespace: MutableMapping[str, Any] | None = None, names: Iterable[str] = ()
     ) -> None:
         """Restore every original, and unwrap wrappers the cell itself bound to ``names``."""
-        for owner, name, original in reversed(self._attributes):
-            setattr(owner, name, original)
+        with _install_lock:
+            for key in reversed(self._attributes):
+                entry = _installed.get(key)
+                if entry is None:
+                    continue
+                entry[3] -= 1
+                if entry[3] <= 0:
+                    setattr(entry[0], key[1], entry[1])
+                    del _installed[key]
         for alias_namespace, name, original in self._aliases:
             if alias_namespace.get(name) is self._originals[original]:
                 alias_namespace[name] = original
@@ -119,5 +146,10 @@ class Patches:
                 if original is not None and original in self._originals:
                     namespace[name] = original
         self._attributes.clear()
+        self._held.clear()
         self._aliases.clear()
         self._originals.clear()
+
+
+def _is_wrapper(value: Any) -> bool:
+    return getattr(value, "__mlops_original__", None) is not None

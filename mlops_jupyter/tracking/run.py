@@ -3,6 +3,11 @@
 Params, metrics and tags are buffered in memory (a log call costs about a microsecond) and
 written in one transaction at run end, every ``FLUSH_EVERY`` points, or every second by the
 background flusher in ``context``.
+
+Nothing logged is lost to one bad value: values are checked at the log call (``values``), and a
+flush that still fails keeps the buffer. A store that cannot be reached keeps it for the next
+flush; any other failure is retried, then the batch is written row by row: the good rows land,
+and the rows that cannot be written are named in a warning and kept in :attr:`Run.unwritten`.
 """
 
 from __future__ import annotations
@@ -13,17 +18,25 @@ import socket
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlops_jupyter.store.runs import MetricColumns, ParamRow, ValueBatch
-from mlops_jupyter.tracking.values import encode_param, metric_value
+from mlops_jupyter.tracking.values import (
+    check_key,
+    check_step,
+    encode_param,
+    encode_tag,
+    metric_value,
+)
 
 if TYPE_CHECKING:
     from mlops_jupyter.store import Store
     from mlops_jupyter.tracking.datasets import DatasetRef
 
 FLUSH_EVERY = 50_000
+FLUSH_ATTEMPTS = 3  # tries of a whole batch before it is written row by row
 _now = time.time
 _HOST = socket.gethostname()
 
@@ -59,10 +72,14 @@ class Run:
         self._tags: list[tuple[str, str]] = []
         self._next_step: dict[str, int] = {}
         self.latest_metrics: dict[str, float] = {}  # for live views
+        self._checked_keys: set[str] = set()  # metric keys already found valid
+        #: rows a flush could not write, as "param 'k': reason" lines (also warned about)
+        self.unwritten: list[str] = []
         self.listeners: list[Any] = []  # callables(run) notified after each flush
         self.owned = (
             True  # False for a run attached from another process: flushed, never ended here
         )
+        self.capture: Any = None  # a start_run block's Capture, written when the run ends
 
     # -- logging ------------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -77,10 +94,13 @@ class Run:
 
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
         """Buffer one point; ``step`` defaults to one past this key's previous step."""
+        if key not in self._checked_keys:
+            key = check_key("metric", key)
+            self._checked_keys.add(key)
         if type(value) is not float:
             value = metric_value(key, value)
-        if step is not None and type(step) is not int:
-            step = int(step)
+        if step is not None and (type(step) is not int or not -(2**63) <= step < 2**63):
+            step = check_step(key, step)
         with self._buffer_lock:
             if step is None:
                 step = self._next_step.get(key, 0)
@@ -100,8 +120,9 @@ class Run:
             self.log_metric(key, value, step)
 
     def set_tag(self, key: str, value: Any) -> None:
+        row = encode_tag(key, value)
         with self._buffer_lock:
-            self._tags.append((str(key), str(value)))
+            self._tags.append(row)
 
     def set_tags(self, values: Mapping[str, Any]) -> None:
         for key, value in values.items():
@@ -152,17 +173,64 @@ class Run:
                 listener(self)
 
     def flush(self) -> None:
-        """Write everything buffered so far in one transaction."""
+        """Write everything buffered so far in one transaction (see the module docstring for
+        what happens when that fails)."""
         with self._flush_lock:
             batch = self._take_buffered()
             if not (batch[0] or batch[1][0] or batch[2]):
                 return
-            try:
-                self.store.runs.write_batch(self.run_id, *batch)
-            except BaseException:
-                self._restore(batch)  # keep the points for the next attempt
-                raise
+            self._write(batch, lambda rows: self.store.runs.write_batch(self.run_id, *rows))
         self._notify()
+
+    def _write(self, batch: ValueBatch, write: Any) -> None:
+        """``write(batch)``, retried; then row by row. Unreachable store: buffer kept, raised."""
+        for attempt in range(FLUSH_ATTEMPTS):
+            try:
+                write(batch)
+                return
+            except BaseException as error:
+                if _store_unreachable(error) or not isinstance(error, Exception):
+                    self._restore(batch)  # keep the points for the next flush
+                    raise
+                if attempt < FLUSH_ATTEMPTS - 1:
+                    time.sleep(0.05 * 2**attempt)
+        self._write_row_by_row(batch)
+
+    def _write_row_by_row(self, batch: ValueBatch) -> None:
+        from mlops_jupyter.store.runs import NO_METRICS
+
+        param_rows, (keys, values, steps, stamps), tag_rows = batch
+        pieces: list[tuple[str, ValueBatch]] = []
+        for row in {row[0]: row for row in param_rows}.values():
+            pieces.append((f"param {row[0]!r}", ([row], NO_METRICS, ())))
+        for key in dict.fromkeys(keys):
+            points = [i for i, k in enumerate(keys) if k == key]
+            columns: MetricColumns = (
+                [key] * len(points),
+                [values[i] for i in points],
+                [steps[i] for i in points],
+                [stamps[i] for i in points],
+            )
+            pieces.append((f"metric {key!r}", ((), columns, ())))
+        for key, value in dict(tag_rows).items():
+            pieces.append((f"tag {key!r}", ((), NO_METRICS, [(key, value)])))
+        failed: list[str] = []
+        for index, (label, piece) in enumerate(pieces):
+            try:
+                self.store.runs.write_batch(self.run_id, *piece)
+            except Exception as error:
+                if _store_unreachable(error):
+                    for _, rest in pieces[index:]:
+                        self._restore(rest)
+                    raise
+                failed.append(f"{label}: {_reason(error)}")
+        if failed:
+            self.unwritten += failed
+            warnings.warn(
+                f"run {self.run_id}: {len(failed)} value(s) could not be stored and were "
+                f"dropped (everything else was written): {'; '.join(failed)}",
+                stacklevel=3,
+            )
 
     def end(self, status: str = "finished", error: BaseException | None = None) -> None:
         """Write what is buffered and the outcome in one transaction. Ending twice is a no-op."""
@@ -170,14 +238,22 @@ class Run:
 
         if self.status != "running":
             return
+        if self.capture is not None:
+            capture, self.capture = self.capture, None
+            capture.finish_block(failed=error is not None)
         detail = "".join(traceback.format_exception(error)) if error is not None else None
+        finish = self.store.runs.finish_run
         with self._flush_lock:
             batch = self._take_buffered()
             try:
-                self.store.runs.finish_run(self.run_id, status, time.time(), detail, batch)
-            except BaseException:
-                self._restore(batch)
-                raise
+                finish(self.run_id, status, time.time(), detail, batch)
+            except BaseException as failure:
+                if _store_unreachable(failure) or not isinstance(failure, Exception):
+                    self._restore(batch)
+                    raise
+                # the values are the problem: save what can be saved, then record the outcome
+                self._write(batch, lambda rows: self.store.runs.write_batch(self.run_id, *rows))
+                finish(self.run_id, status, time.time(), detail)
             self.status = status
         context.forget(self)
         self._notify()
@@ -205,6 +281,33 @@ class Run:
             f"<div class='mlops-run'><b>run</b> <code>{escape(self.run_id)}</code> "
             f"{escape(self.name or '')} <i>{escape(self.status)}</i> {metrics}</div>"
         )
+
+
+def _store_unreachable(error: BaseException) -> bool:
+    """A failure of the connection rather than of the values (retrying later can succeed)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    from mlops_jupyter.store.database import StoreConnectionError
+
+    if isinstance(error, (StoreConnectionError, InterfaceError)):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    state = str(getattr(error.orig, "sqlstate", None) or "")
+    if state:  # PostgreSQL: connection lost, server shutting down, out of resources, deadlock
+        return state[:2] in ("08", "53", "40") or state.startswith("57P")
+    message = str(error.orig).lower()
+    return isinstance(error, OperationalError) and (
+        "locked" in message or "busy" in message or "connect" in message
+    )
+
+
+def _reason(error: BaseException) -> str:
+    orig = getattr(error, "orig", None) or error
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0] if lines else ''}"[:200]
 
 
 def run_fields(

@@ -3,6 +3,8 @@ its chain, performance checks under the policy, auto-rollback — on SQLite and 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -152,3 +154,22 @@ def test_auto_rollback_returns_the_alias_to_its_previous_holder(mj_store, tmp_pa
     # version 1 was not newly released by a promote: a failing check on it changes nothing
     mj.check_drift("models:/diab@production", shifted(X))
     assert mj.get_version("diab", "production").version == 1
+
+
+def test_a_failed_check_emits_check_failed_to_the_outbox(mj_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from mlops_jupyter.store import get_store
+    from mlops_jupyter.store.schema import outbox_events
+
+    register_from_file(tmp_path)
+    X, _ = diabetes()
+    mj.check_drift("models:/diab/1", X)  # passes: no event
+    report = mj.check_drift("models:/diab/1", shifted(X))
+    with get_store().db.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(outbox_events))]
+    failed = [r for r in rows if r["type"] == "check.failed"]
+    assert len(failed) == 1
+    assert (failed[0]["model"], failed[0]["version"]) == ("diab", 1)
+    data = json.loads(failed[0]["data"])
+    assert data["check_id"] == report.check_id and data["drifted_columns"] == ["bmi", "s5"]

@@ -99,3 +99,31 @@ def test_scikit_learn_models_load_with_the_allowlist_and_callers_trust(mj_store)
     assert check_trusted(data, ["sklearn.tree._tree.Tree"], allowlist=()) == (
         "sklearn.tree._tree.Tree",
     )
+
+
+def test_models_test_does_not_trust_the_types_a_bundle_lists(  # type: ignore[no-untyped-def]
+    sqlite_store, marker: Path, tmp_path: Path
+) -> None:
+    """A bundle is a file too: its release.json naming Popen as trusted grants nothing."""
+    import hashlib
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    mj.register_model(Ridge().fit(X, y), "m", input_example=X.head())
+    bundle = mj.export_release("m/1", tmp_path / "bundle")
+    (bundle / "model.skops").write_bytes(popen_skops_file(marker))
+    release = json.loads((bundle / "release.json").read_text())
+    release["sha256"] = hashlib.sha256((bundle / "model.skops").read_bytes()).hexdigest()
+    release["trusted_types"] = ["subprocess.Popen"]
+    (bundle / "release.json").write_text(json.dumps(release))
+    (bundle / "MANIFEST.sha256").write_text(
+        "".join(
+            f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n"
+            for p in sorted(bundle.iterdir())
+            if p.name != "MANIFEST.sha256"
+        )
+    )
+    result = CliRunner().invoke(cli, ["models", "test", str(bundle)])
+    assert result.exit_code == 1, result.output
+    assert "[ok  ] manifest" in result.output
+    assert "[FAIL] load" in result.output and "subprocess.Popen" in result.output
+    assert not marker.exists()
