@@ -3,7 +3,7 @@
 #
 #   bash scripts/test.sh [PYTEST ARGS...]      e.g.  bash scripts/test.sh -m "not browser" -x
 #
-# set-up (scripts/setup.sh) -> ruff check -> ruff format --check -> mypy
+# set-up (scripts/setup.sh) -> ruff check -> ruff format --check -> mypy -> lint-imports
 #   -> labextension: jlpm lint:check, jlpm test (jest), jlpm api:check -> pytest tests/
 # Stops at the first failing step and names it. pytest's "no tests collected" (exit 5) counts
 # as a failure: a suite that silently ran nothing must not pass.
@@ -50,6 +50,7 @@ done
 step "ruff check ${PY_DIRS[*]}" ruff check --no-cache "${PY_DIRS[@]}"
 step "ruff format --check ${PY_DIRS[*]}" ruff format --check --no-cache "${PY_DIRS[@]}"
 step "mypy (config in pyproject.toml)" mypy
+step "lint-imports (one-way layers, contracts in pyproject.toml)" lint-imports
 step "labextension: jlpm lint:check" bash -c 'cd labextension && jlpm lint:check'
 step "labextension: jlpm test (jest)" bash -c 'cd labextension && jlpm test --ci'
 # the TypeScript API types are generated from the server's OpenAPI document (itself generated
