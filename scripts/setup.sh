@@ -9,6 +9,10 @@
 # 2. The `python3` kernel inside the venv (papermill and the integration tests use it).
 # 3. Debian's Chromium for the browser tests (Playwright cannot download its own here).
 # 4. PostgreSQL on 127.0.0.1:5432 running, with a database `test`.
+# 5. scikit-learn's example gallery + licence from the installed version's source distribution,
+#    in test-output/sklearn-examples/<version>/ (git-ignored) for the corpus test
+#    (scripts/fetch_sklearn_examples.sh). Skipped when present; a failure here is only a
+#    warning: set-up succeeds and tests/tracking/test_corpus.py fails, saying how to fetch them.
 #
 # A re-run skips the pip install when pyproject.toml, labextension/package.json and
 # labextension/yarn.lock are unchanged since the last successful one (stamp in .venv);
@@ -145,6 +149,15 @@ else
     note "created database test"
   fi
   note "ready: $(pg_isready -h 127.0.0.1 -p 5432)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "scikit-learn examples for the corpus test (test-output/sklearn-examples/)"
+if bash scripts/fetch_sklearn_examples.sh python >"$LOG_DIR/sklearn-examples.log" 2>&1; then
+  note "$(tail -n 1 "$LOG_DIR/sklearn-examples.log")"
+else
+  note "WARNING: could not fetch them (log: test-output/logs/sklearn-examples.log);"
+  note "tests/tracking/test_corpus.py will fail until \`bash scripts/fetch_sklearn_examples.sh\` works"
 fi
 
 step "Set-up done in $(elapsed $SETUP_START)"

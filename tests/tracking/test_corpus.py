@@ -1,5 +1,6 @@
-"""The real-world corpus: published scikit-learn gallery examples (``corpus/``, BSD-3-Clause,
-converted to notebooks; nobody here wrote them) run three ways — plain papermill, the ``mlops``
+"""The real-world corpus: published scikit-learn gallery examples (BSD-3-Clause; nobody here
+wrote them), taken from the installed version's source distribution and converted to notebooks
+at test time (``corpus_support``), run three ways — plain papermill, the ``mlops``
 papermill engine, and every code cell ``%%track`` — in real kernels.
 
 Asserted: a tracked variant succeeds wherever the plain run does; every code cell prints the
@@ -10,6 +11,8 @@ scikit-learn fits inside its own functions; a run's search child runs stay withi
 ``Track.max_child_runs``.
 
 Set ``MLOPS_CORPUS_REPORT=path.json`` to keep the per-notebook timings (the overhead table).
+Without the examples (``scripts/setup.sh`` fetches them) the tests fail, saying how to get
+them: CI must really run the corpus, never skip it.
 """
 
 from __future__ import annotations
@@ -26,15 +29,15 @@ import nbformat
 import pytest
 
 import mlops_jupyter as mj
+from tests.tracking.corpus_support import EXAMPLES, convert, examples_root, missing_examples
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
-CORPUS = Path(__file__).parent / "corpus"
-NOTEBOOKS = sorted(
-    path
-    for path in CORPUS.glob("*.ipynb")
+NAMES = sorted(
+    name
+    for name in EXAMPLES
     if not os.environ.get("MLOPS_CORPUS_ONLY")  # a comma-separated subset, to debug one example
-    or path.stem in os.environ["MLOPS_CORPUS_ONLY"].split(",")
+    or name in os.environ["MLOPS_CORPUS_ONLY"].split(",")
 )
 VARIANTS = ("plain", "plain again", "engine", "track")
 MAX_CHILD_RUNS = 5  # Track.max_child_runs' default
@@ -123,7 +126,19 @@ def model_is_the_users(class_path: str, code: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def corpus_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, Any]]:
+def corpus_notebooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The examples converted to notebooks (fails, never skips, when they were not fetched)."""
+    problem = missing_examples()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    folder = tmp_path_factory.mktemp("corpus-notebooks")
+    return {name: convert(name, folder / f"{name}.ipynb") for name in NAMES}
+
+
+@pytest.fixture(scope="module")
+def corpus_runs(
+    tmp_path_factory: pytest.TempPathFactory, corpus_notebooks: dict[str, Path]
+) -> dict[tuple[str, str], dict[str, Any]]:
     from mlops_jupyter.store import reset_stores
     from mlops_jupyter.tracking import context
 
@@ -133,8 +148,9 @@ def corpus_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
     os.environ["MLOPS_JUPYTER_USER"] = "corpus"
     context.reset()
     reset_stores()
+    notebooks = [corpus_notebooks[name] for name in NAMES]
     jobs = [
-        (notebook, variant) for notebook in NOTEBOOKS for variant in ("plain", "engine", "track")
+        (notebook, variant) for notebook in notebooks for variant in ("plain", "engine", "track")
     ]
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
@@ -144,7 +160,7 @@ def corpus_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
             done = {(r["notebook"], r["variant"]): r for r in results}
             again = [
                 (path, "plain again")
-                for path in NOTEBOOKS
+                for path in notebooks
                 if any(
                     done[(path.stem, variant)].get("printed")
                     != done[(path.stem, "plain")].get("printed")
@@ -165,17 +181,25 @@ def corpus_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
                 os.environ[name] = value
 
 
-def test_the_corpus_has_ten_published_examples() -> None:
-    assert len(NOTEBOOKS) >= 10 or os.environ.get("MLOPS_CORPUS_ONLY")
-    for path in NOTEBOOKS:
+def test_the_corpus_has_ten_published_examples(corpus_notebooks: dict[str, Path]) -> None:
+    import sklearn
+
+    assert len(EXAMPLES) >= 10
+    assert "BSD 3-Clause License" in (examples_root() / "COPYING").read_text()
+    for name, path in corpus_notebooks.items():
         nb = nbformat.read(path, as_version=4)
-        assert nb.metadata["corpus"]["source"].startswith("examples/")
+        assert nb.metadata["corpus"]["source"] == EXAMPLES[name].source
+        assert nb.metadata["corpus"]["scikit_learn"] == sklearn.__version__
         assert "BSD-3-Clause" in nb.cells[0].source
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert "fetch_" not in code  # bundled or generated data only
+        for cut in EXAMPLES[name].shortenings:  # applied (convert raises when one did not match)
+            assert cut.new in code and cut.old not in code, (name, cut)
 
 
-def test_tracked_variants_behave_like_plain_papermill(corpus_runs) -> None:  # type: ignore[no-untyped-def]
+def test_tracked_variants_behave_like_plain_papermill(corpus_runs, corpus_notebooks) -> None:  # type: ignore[no-untyped-def]
     problems = []
-    for path in NOTEBOOKS:
+    for path in (corpus_notebooks[name] for name in NAMES):
         plain = corpus_runs[(path.stem, "plain")]
         again = corpus_runs.get((path.stem, "plain again"), plain)  # run only when needed
         for variant in ("engine", "track"):
@@ -201,13 +225,17 @@ def test_tracked_variants_behave_like_plain_papermill(corpus_runs) -> None:  # t
     report_overhead(corpus_runs)
 
 
-def test_every_run_finished_with_the_users_model_and_bounded_children(corpus_runs) -> None:  # type: ignore[no-untyped-def]
+def test_every_run_finished_with_the_users_model_and_bounded_children(
+    corpus_runs, corpus_notebooks
+) -> None:  # type: ignore[no-untyped-def]
     views = corpus_runs[("", "views")]
     codes = {
-        path.stem: "\n".join(
-            c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+        name: "\n".join(
+            c.source
+            for c in nbformat.read(corpus_notebooks[name], as_version=4).cells
+            if c.cell_type == "code"
         )
-        for path in NOTEBOOKS
+        for name in NAMES
     }
     engine_runs = {corpus_runs[(stem, "engine")]["run_id"] for stem in codes}
     assert None not in engine_runs
@@ -215,7 +243,7 @@ def test_every_run_finished_with_the_users_model_and_bounded_children(corpus_run
     unfinished = [(v.name, v.kind, v.status) for v in views.values() if v.status != "finished"]
     assert unfinished == []
     sessions = [v for v in views.values() if v.kind == "notebook" and v.run_id not in engine_runs]
-    assert len(sessions) == len(NOTEBOOKS)  # one per tracked notebook kernel, ended at its shutdown
+    assert len(sessions) == len(NAMES)  # one per tracked notebook kernel, ended at its shutdown
     everything = "\n".join(codes.values())
     for view in views.values():
         model = view.tags.get("mlops.model_class")
@@ -238,17 +266,17 @@ def test_every_run_finished_with_the_users_model_and_bounded_children(corpus_run
             and views[view.parent_run_id].kind == "notebook"
         ):
             assert len(view.children) <= MAX_CHILD_RUNS, (view.name, len(view.children))
-    if any(path.stem == "nested_cross_validation_iris" for path in NOTEBOOKS):
+    if "nested_cross_validation_iris" in NAMES:
         searched = [v for v in views.values() if v.kind == "cell" and v.children]
         assert searched, "the corpus has searches: some cell run must have candidate child runs"
 
 
 def report_overhead(corpus_runs: dict[tuple[str, str], dict[str, Any]]) -> None:
     rows = []
-    for path in NOTEBOOKS:
-        row: dict[str, Any] = {"notebook": path.stem}
+    for name in NAMES:
+        row: dict[str, Any] = {"notebook": name}
         for variant in VARIANTS:
-            result = corpus_runs.get((path.stem, variant))
+            result = corpus_runs.get((name, variant))
             if result is None or "wall_s" not in result:
                 continue
             row[variant] = {
