@@ -289,7 +289,62 @@ export interface IMonitorCheck {
   result: Record<string, unknown>;
   /** The training run of the checked version. */
   run_id: string | null;
+  /** The check's own run (kind `check`). */
+  check_run_id?: string;
+  /** The training notebook, relative to the server root (when under it). */
+  notebook?: string | null;
+  retrain_run_id?: string | null;
+  candidate_version?: number | null;
+  rolled_back_to?: number | null;
   created_at: number;
+}
+
+/** Paired reference/current shares per bin (numbers) or category. */
+export interface IHistogram {
+  edges?: number[];
+  labels?: string[];
+  reference: number[];
+  current: number[];
+}
+
+/** One column of a drift report (`GET monitor/{id}`). */
+export interface IColumnDrift {
+  column: string;
+  kind: string;
+  method: string;
+  statistic: number | null;
+  p_value: number | null;
+  threshold: number;
+  drifted: boolean;
+  band?: string | null;
+  histogram: IHistogram;
+  stats: Record<string, number | null>;
+}
+
+export interface IMonitorCheckDetail {
+  check: IMonitorCheck;
+  report: {
+    columns?: IColumnDrift[];
+    problems?: Array<{ kind: string; severity: string; message: string }>;
+    metrics?: Array<Record<string, unknown>>;
+    rule?: string;
+    on?: string;
+    error?: number;
+    [key: string]: unknown;
+  };
+}
+
+/** A retrain started from the sidebar (`POST monitor/retrain`). */
+export interface IRetrainState {
+  retrain_id: string;
+  name: string;
+  alias: string;
+  status: 'running' | 'finished' | 'failed';
+  run_id: string | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  started_at: number;
+  finished_at: number | null;
 }
 
 export interface INotebookParameter {
