@@ -6,8 +6,8 @@ Side by side, in one run, alternating, against one receiver on 127.0.0.1:
            the commit wakes it);
   other    a deliverer in another process (`hooks deliver --follow --poll P`, the kernel/CLI
            case: it sees the event at its next poll).
-Changes are `set_policy` + `request_approval`/`reject` cycles on one version, so each sample is
-one `approval.requested` event (no model fitting in the loop). Latency = receive time minus the
+Changes are `request_approval` (timed) then `reject` (after the delivery) on one version, so each
+sample is one `approval.requested` event (no model fitting in the loop). Latency = receive time minus the
 event's commit time (both wall clock, same machine). Medians and p90 in milliseconds. Before
 each change in the other-process case a random pause desynchronizes it from the poll.
 
@@ -62,9 +62,10 @@ def main() -> None:
 
     def cycle() -> Event:
         mj.request_approval("bench", 1)
-        event = list_events(types=["approval.requested"], newest_first=True, limit=1)[0]
+        return list_events(types=["approval.requested"], newest_first=True, limit=1)[0]
+
+    def reset() -> None:  # after the delivery, so it does not compete for the write lock
         mj.reject("bench", 1, "again", actor="bob")
-        return event
 
     def wait_for(event_id: str, timeout: float = 30.0) -> float:
         deadline = time.monotonic() + timeout
@@ -73,7 +74,7 @@ def main() -> None:
                 if received.headers.get("webhook-id") == event_id:
                     verifier.verify(received.body, received.headers)
                     return received.at
-            time.sleep(0.001)
+            time.sleep(0.002)
         raise TimeoutError(f"event {event_id} never arrived")
 
     results: dict[str, list[float]] = {"anchor": [], "server": [], "other": []}
@@ -92,6 +93,7 @@ def main() -> None:
             results["anchor"].append((receiver.accepted()[-1].at - started) * 1000)
             event = cycle()
             results["server"].append((wait_for(event.event_id) - event.at) * 1000)
+            reset()
             print(f"\r{index + 1}/{args.events} in-process", end="", file=sys.stderr)
         in_process.close()
         other = subprocess.Popen(
@@ -114,6 +116,7 @@ def main() -> None:
             time.sleep(random.uniform(0, args.poll))  # not in step with the other's poll
             event = cycle()
             results["other"].append((wait_for(event.event_id) - event.at) * 1000)
+            reset()
             print(f"\r{index + 1}/{args.events} other process", end="", file=sys.stderr)
     finally:
         in_process.close()

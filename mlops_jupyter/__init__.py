@@ -115,6 +115,7 @@ _EXPORTS: dict[str, str] = {
     "log_outcomes": "mlops_jupyter.serve.predictions",
     "serving_log": "mlops_jupyter.serve.predictions",
     "check_served_performance": "mlops_jupyter.serve.predictions",
+    "check_served_drift": "mlops_jupyter.serve.predictions",
     "model_servers": "mlops_jupyter.serve.servers",
 }
 

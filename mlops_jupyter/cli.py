@@ -19,10 +19,10 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
 # verb -> "module:attribute" of its click command or group
 COMMANDS: dict[str, str] = {
-    "runs": "mlops_jupyter.cli_tracking:runs_group",
-    "store": "mlops_jupyter.cli_tracking:store_group",
-    "gc": "mlops_jupyter.cli_tracking:gc_command",
-    "lineage": "mlops_jupyter.cli_lineage:lineage_command",
+    "runs": "mlops_jupyter.tracking.cli:runs_group",
+    "store": "mlops_jupyter.tracking.cli:store_group",
+    "gc": "mlops_jupyter.tracking.cli:gc_command",
+    "lineage": "mlops_jupyter.tracking.lineage_cli:lineage_command",
     "models": "mlops_jupyter.registry.cli:models_group",
     "audit": "mlops_jupyter.registry.cli:audit_group",
     "export": "mlops_jupyter.registry.cli:export_group",

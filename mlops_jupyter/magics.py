@@ -235,6 +235,8 @@ class CellTracker:
 
     def complete(self, cell: Any, view: Any, error: BaseException | None) -> None:
         cell.finish(error)
+        if error is None and cell.options.register:
+            _register_model(cell)
         ended_at = time.time()
         notes = _notes(cell)
         if view is not None:
@@ -307,6 +309,23 @@ def _cell_id(info: Any, shell: Any) -> str | None:
     from mlops_jupyter.tracking.source import notebook_cell_id, notebook_path
 
     return notebook_cell_id(notebook_path(), getattr(info, "raw_cell", None) or "")
+
+
+def _register_model(cell: Any) -> None:
+    """``%%track --register NAME``: the run's logged model becomes a new version of NAME.
+
+    Done after the run ended; as with every tracking step a problem is a warning, never a
+    changed cell.
+    """
+    # the registry is imported only by cells that register (start-up time of %load_ext)
+    from mlops_jupyter.registry.api import register_model
+    from mlops_jupyter.tracking.cell import warn
+
+    try:
+        cell.registered = register_model(cell.run.run_id, cell.options.register)
+    except Exception as problem:  # tracking must never change what the cell did
+        cell.problems.append(f"register the model: {problem}")
+        warn(f"could not register the model for run {cell.run.run_id}: {problem}")
 
 
 def _notes(cell: Any) -> list[str]:

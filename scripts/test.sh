@@ -3,8 +3,8 @@
 #
 #   bash scripts/test.sh [PYTEST ARGS...]      e.g.  bash scripts/test.sh -m "not browser" -x
 #
-# set-up (scripts/setup.sh) -> ruff check -> ruff format --check -> mypy
-#   -> labextension: jlpm lint:check, jlpm test (jest) -> pytest tests/
+# set-up (scripts/setup.sh) -> ruff check -> ruff format --check -> mypy -> lint-imports
+#   -> labextension: jlpm lint:check, jlpm test (jest), jlpm api:check -> pytest tests/
 # Stops at the first failing step and names it. pytest's "no tests collected" (exit 5) counts
 # as a failure: a suite that silently ran nothing must not pass.
 set -euo pipefail
@@ -50,8 +50,13 @@ done
 step "ruff check ${PY_DIRS[*]}" ruff check --no-cache "${PY_DIRS[@]}"
 step "ruff format --check ${PY_DIRS[*]}" ruff format --check --no-cache "${PY_DIRS[@]}"
 step "mypy (config in pyproject.toml)" mypy
+step "lint-imports (one-way layers, contracts in pyproject.toml)" lint-imports
 step "labextension: jlpm lint:check" bash -c 'cd labextension && jlpm lint:check'
 step "labextension: jlpm test (jest)" bash -c 'cd labextension && jlpm test --ci'
+# the TypeScript API types are generated from the server's OpenAPI document (itself generated
+# from server/models.py + server/routes.py): the committed file must be what the server makes
+step "labextension: jlpm api:check (generated API types up to date)" \
+  bash -c 'cd labextension && jlpm api:check'
 
 begin "pytest tests/ $*"
 rc=0

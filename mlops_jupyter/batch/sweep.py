@@ -15,7 +15,8 @@ import json
 import math
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -267,22 +268,40 @@ def plan_sweep(
 # -- running ---------------------------------------------------------------------------------
 @dataclass
 class SweepProgress:
-    """Counts of a sweep's points (what the REST API and the progress bar show)."""
+    """Counts of a sweep's points: what the REST API, the CLI's progress bar and the views show.
 
-    total: int
+    ``total`` is the number of points planned (``None`` when the sweep run does not record it);
+    ``running`` counts points started and not yet over (only readers of the store see those: a
+    ``SweepHandle`` counts points as they end); ``pending`` is what has not started yet.
+    """
+
+    total: int | None
     finished: int = 0
     failed: int = 0
     killed: int = 0
+    running: int = 0
+
+    @classmethod
+    def from_statuses(cls, total: int | None, statuses: Iterable[str]) -> SweepProgress:
+        """Progress from the statuses of the points started so far."""
+        counts = Counter(statuses)
+        return cls(
+            total=total,
+            finished=counts["finished"],
+            failed=counts["failed"],
+            killed=counts["killed"],
+            running=counts["running"],
+        )
 
     @property
     def completed(self) -> int:
         return self.finished + self.failed + self.killed
 
     @property
-    def pending(self) -> int:
-        return self.total - self.completed
+    def pending(self) -> int | None:
+        return None if self.total is None else max(0, self.total - self.completed - self.running)
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | None]:
         return {
             "total": self.total,
             "finished": self.finished,

@@ -106,7 +106,13 @@ def monitor_group() -> None:
     "--reference", "reference", help="Reference data (CSV/parquet path or glob) or a profile .json."
 )
 @click.option(
-    "--data", "data", required=True, help="Current data: CSV/parquet path, directory or glob."
+    "--data", "data", default=None, help="Current data: CSV/parquet path, directory or glob."
+)
+@click.option(
+    "--from-serving-log",
+    "from_serving_log",
+    is_flag=True,
+    help="Current data: the inputs the model server logged for MODEL's version (serve --log-predictions).",
 )
 @click.option(
     "--method",
@@ -127,7 +133,8 @@ def monitor_group() -> None:
 def drift_command(
     model: str | None,
     reference: str | None,
-    data: str,
+    data: str | None,
+    from_serving_log: bool,
     method: str,
     threshold: float | None,
     share: float | None,
@@ -143,11 +150,20 @@ def drift_command(
     if model is None and reference is None:
         raise click.UsageError("name a model (NAME@ALIAS) or give --reference PATH")
     uri = model_uri(model) if model else None
-    if not os.path.exists(data) and not any(ch in data for ch in "*?["):
+    current: Any = data
+    if from_serving_log:  # the served inputs (issue 13's prediction log)
+        if uri is None or data is not None:
+            raise click.UsageError("--from-serving-log takes a MODEL and no --data")
+        from mlops_jupyter.serve.predictions import served_data
+
+        current = served_data(uri, labelled=False)[0]
+    elif data is None:
+        raise click.UsageError("give --data PATH (or --from-serving-log)")
+    elif not os.path.exists(data) and not any(ch in data for ch in "*?["):
         fail(f"no such file or directory: {data}", EXIT_USAGE)
     report = check_drift(
         reference if reference is not None else uri,
-        data,
+        current,
         model=uri if reference is not None else None,
         method=method,
         threshold=threshold,
@@ -176,19 +192,37 @@ def drift_command(
 
 @monitor_group.command("performance")
 @click.argument("model")
-@click.option("--data", required=True, help="Labelled data: CSV/parquet path or glob.")
-@click.option("--target", required=True, help="The label column.")
+@click.option("--data", default=None, help="Labelled data: CSV/parquet path or glob.")
+@click.option("--target", default=None, help="The label column.")
+@click.option(
+    "--from-serving-log",
+    "from_serving_log",
+    is_flag=True,
+    help="Labelled data: the served predictions of MODEL's version joined with mj.log_outcomes labels.",
+)
 @FORMAT_OPTION
 @monitor_errors
-def performance_command(model: str, data: str, target: str, output_format: str) -> None:
+def performance_command(
+    model: str, data: str | None, target: str | None, from_serving_log: bool, output_format: str
+) -> None:
     """Score MODEL (NAME@ALIAS) on labelled --data and compare with its recorded metrics."""
     from mlops_jupyter.monitor.checks import check_performance
     from mlops_jupyter.tracking.profile import read_frame
 
-    frame = read_frame(data)
-    if target not in frame.columns:
-        fail(f"--target {target!r} is not a column of {data}", EXIT_USAGE)
-    report = check_performance(model_uri(model), frame, target=target)
+    if from_serving_log:  # live quality from the model server's log (issue 13)
+        if data is not None or target is not None:
+            raise click.UsageError("--from-serving-log takes no --data/--target")
+        from mlops_jupyter.serve.predictions import served_data
+
+        features, labels = served_data(model_uri(model), labelled=True)
+        report = check_performance(model_uri(model), features, labels)
+    else:
+        if data is None or target is None:
+            raise click.UsageError("give --data PATH --target COLUMN (or --from-serving-log)")
+        frame = read_frame(data)
+        if target not in frame.columns:
+            fail(f"--target {target!r} is not a column of {data}", EXIT_USAGE)
+        report = check_performance(model_uri(model), frame, target=target)
     record = _record(report.check_id, report)
     if output_format == "json":
         emit([{**record, "report": report.to_dict()}], "json")

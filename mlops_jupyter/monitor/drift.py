@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlops_jupyter.tracking.display import html
 from mlops_jupyter.tracking.profile import (
     ColumnProfile,
     Profile,
@@ -173,9 +174,7 @@ class DriftReport:
         )
 
     def _repr_html_(self) -> str:
-        from mlops_jupyter.widgets.drift_view import drift_report_html
-
-        return drift_report_html(self)
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 def _json_safe(value: Any) -> Any:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlops_jupyter.tracking.display import html
+
 # metric -> (higher is better, names a training run may have recorded it under)
 METRICS: dict[str, tuple[bool, tuple[str, ...]]] = {
     "accuracy": (True, ("accuracy", "acc")),
@@ -67,9 +69,7 @@ class PerformanceReport:
         return f"<PerformanceReport {self.status} {self.model_uri}: {shown}>"
 
     def _repr_html_(self) -> str:
-        from mlops_jupyter.widgets.drift_view import performance_report_html
-
-        return performance_report_html(self)
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 def task_of(model: Any) -> str:

@@ -5,34 +5,25 @@ canonical JSON text exactly as stored) and the previous event's hash. Editing an
 event, deleting one, or reordering them breaks the chain at that event; :func:`verify_audit`
 recomputes the chain and names the first event that no longer fits. Appends happen inside the
 store's write transaction, under the lock of the single ``audit_head`` row (see
-``store/registry.py``), so concurrent actions extend one chain instead of forking it.
+``store/registry.py``), so concurrent actions extend one chain instead of forking it. The
+hashing rule itself is in ``store/audit_chain.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+# the hashing rule is the store's (it appends the events); re-exported for readers of the chain
+from mlops_jupyter.store.audit_chain import GENESIS_HASH, event_hash
+
 if TYPE_CHECKING:
     from mlops_jupyter.registry.anchor import Anchor
     from mlops_jupyter.store import Store
 
-GENESIS_HASH = "0" * 64  # the "previous hash" of the first event
-HASHED_FIELDS = (
-    "seq",
-    "event_id",
-    "at",
-    "actor",
-    "action",
-    "model",
-    "target",
-    "payload",
-    "prev_hash",
-)
 ACTIONS = (
     "register",
     "request",
@@ -48,19 +39,6 @@ ACTIONS = (
     "export",
     "owners",  # governance: set_owners
 )
-
-
-def canonical_json(value: Any) -> str:
-    """The one text form of a payload: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def event_hash(event: Mapping[str, Any]) -> str:
-    """SHA-256 over the hashed fields of an event (``payload`` as its stored JSON text)."""
-    material = json.dumps(
-        [event[field] for field in HASHED_FIELDS], separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def _iso(epoch: float) -> str:

@@ -156,18 +156,30 @@ class Deliverer:
 
             database = make_url(self.store.location.db_url).database or ""
             self._wal = Path(database + "-wal")
-        # a commit in this process may have written events: look at once instead of polling
-        sa_event.listen(self.store.db.writer, "commit", self._on_commit)
+        # a commit in this process may have written events: look at once instead of polling.
+        # SQLAlchemy's "commit" event fires just before the commit; the connection's return to
+        # the pool ("checkin") comes after it, when the new rows are visible to other sessions.
+        self._committed = False
+        writer = self.store.db.writer
+        sa_event.listen(writer, "commit", self._on_commit)
+        sa_event.listen(writer, "checkin", self._on_checkin)
 
     def _on_commit(self, _conn: Any) -> None:
-        self._wake.set()
+        self._committed = True
+
+    def _on_checkin(self, _dbapi_connection: Any, _record: Any) -> None:
+        if self._committed:
+            self._committed = False
+            self._wake.set()
 
     def close(self) -> None:
         from sqlalchemy import event as sa_event
 
         self.stop()
-        if sa_event.contains(self.store.db.writer, "commit", self._on_commit):
-            sa_event.remove(self.store.db.writer, "commit", self._on_commit)
+        writer = self.store.db.writer
+        for name, listener in (("commit", self._on_commit), ("checkin", self._on_checkin)):
+            if sa_event.contains(writer, name, listener):
+                sa_event.remove(writer, name, listener)
 
     # -- one try ---------------------------------------------------------------------------------
     def _attempt(self, row: dict[str, Any]) -> bool:

@@ -31,7 +31,6 @@ from mlops_jupyter.registry.serialization import (
 from mlops_jupyter.registry.signature import Signature
 from mlops_jupyter.registry.versions import ModelVersion, finite_or_none, load_version
 from mlops_jupyter.store import Store, get_store
-from mlops_jupyter.tracking.autolog import model_class_name
 from mlops_jupyter.tracking.model_log import (
     INPUT_EXAMPLE_ARTIFACT,
     MODEL_ARTIFACT,
@@ -39,6 +38,7 @@ from mlops_jupyter.tracking.model_log import (
     TAG_MODEL_CLASS,
     TAG_MODEL_INPUT_DATASET,
     example_json,
+    model_class_name,
 )
 from mlops_jupyter.tracking.profile import find_training_profile
 

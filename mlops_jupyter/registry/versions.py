@@ -279,7 +279,7 @@ def set_reference_profile(
     name: str, version: int, profile: Any, *, actor: str | None = None, store: Store | None = None
 ) -> ModelVersion:
     """Fill the monitoring reference profile slot (a dict, or an object with ``to_dict()``)."""
-    from mlops_jupyter.registry.audit import canonical_json
+    from mlops_jupyter.store.audit_chain import canonical_json
     from mlops_jupyter.store.registry import now
 
     data = profile.to_dict() if hasattr(profile, "to_dict") else profile

@@ -264,3 +264,54 @@ def check_served_performance(
             )
         )
     return reports
+
+
+def check_served_drift(
+    name: str,
+    *,
+    since: float | None = None,
+    record: bool | None = None,
+    store: Store | None = None,
+    **options: Any,
+) -> list[Any]:
+    """Served inputs against the reference profile, per served version: the logged inputs of
+    each version compared with ``models:/NAME/VERSION``'s reference profile by the monitoring
+    module's ``check_drift`` (``options`` go to it: method, threshold, rule, ...)."""
+    from mlops_jupyter.monitor.checks import check_drift
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    log = serving_log(name, since=since, store=store)
+    meta = {"request_id", "version", "alias", "server_id", "at", "prediction", "y_true"}
+    reports = []
+    for version in sorted({int(v) for v in log["version"].dropna().tolist()}):
+        rows = log[log["version"] == version]
+        features = rows[[c for c in rows.columns if c not in meta]].reset_index(drop=True)
+        reports.append(
+            check_drift(
+                f"models:/{name}/{version}", features, record=record, store=store, **options
+            )
+        )
+    return reports
+
+
+def served_data(model_uri: str, *, labelled: bool, store: Store | None = None) -> tuple[Any, Any]:
+    """The served inputs (and, with ``labelled``, the delayed labels) of the version
+    ``models:/NAME@ALIAS`` (or ``NAME/VERSION``) points at now: ``(X, y)``, ``y`` None unless
+    labelled. For ``monitor drift|performance NAME@ALIAS --from-serving-log``."""
+    from mlops_jupyter.registry.names import parse_model_uri
+    from mlops_jupyter.registry.versions import version_number
+    from mlops_jupyter.store import get_store
+
+    store = store or get_store()
+    ref = parse_model_uri(model_uri)
+    version = store.registry.read(lambda tx: version_number(tx, ref))
+    log = serving_log(ref.name, version=version, labelled_only=labelled, store=store)
+    meta = {"request_id", "version", "alias", "server_id", "at", "prediction", "y_true"}
+    features = log[[c for c in log.columns if c not in meta]].reset_index(drop=True)
+    if not labelled:
+        return features, None
+    labels = log["y_true"].reset_index(drop=True)
+    if len(labels) and labels.map(lambda v: isinstance(v, (int, float))).all():
+        labels = labels.astype(float)
+    return features, labels

@@ -30,6 +30,7 @@ LATENCY_BUCKETS = (
     0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 )  # fmt: skip
 WINDOW_SECONDS = 60.0
+PRUNE_AFTER_SECONDS = 86_400.0
 
 
 class Metrics:
@@ -165,6 +166,10 @@ class Heartbeat:
 
     def start(self) -> None:
         self.beat()
+        try:  # rows of servers that died without a clean stop, gone for a day
+            self.store.serving.prune(time.time() - PRUNE_AFTER_SECONDS)
+        except Exception as error:
+            log.debug("could not prune old server rows: %s", error)
         self._thread = threading.Thread(target=self._run, name="mlops-serve-heartbeat", daemon=True)
         self._thread.start()
 

@@ -6,9 +6,9 @@ re-exports (``mlops_jupyter._jupyter_server_extension_points`` and
 ``mlops_jupyter.server.app`` (and with it jupyter_server) is imported only when the server
 actually loads the extension.
 
-REST handlers live in modules named ``handlers_<noun>.py`` in this package; each defines a
-``handlers`` list of ``(path, HandlerClass)`` with paths relative to ``/mlops/api/v1``.
-:class:`mlops_jupyter.server.app.MlopsExtensionApp` collects them all (see ``app.py``).
+The REST contract is ``models.py`` (pydantic models); every route is in the table of
+``routes.py``; handlers (``handlers_<area>.py``) are thin and call ``services_<area>.py``; the
+OpenAPI document is generated (``openapi.py``). How to add an end point: docs/rest-api.md.
 """
 
 from __future__ import annotations

@@ -1,21 +1,17 @@
 """The ExtensionApp that jupyter_server loads, and the base class of every REST handler.
 
-Adding REST end points: create ``mlops_jupyter/server/handlers_<noun>.py`` defining
-
-    handlers = [(r"runs", RunsHandler), (r"runs/(?P<run_id>[^/]+)", RunHandler)]
-
-with paths relative to ``/mlops/api/v1`` (no leading slash) and handler classes derived from
-:class:`MlopsAPIHandler`. Every such module is found and mounted at start-up, in name order;
-nothing else needs editing. A module can also be listed in
-``c.MlopsExtensionApp.handler_modules`` (or ``--MlopsExtensionApp.handler_modules``).
+Routes are listed in one table, ``server/routes.py`` (how to add an end point: docs/rest-api.md).
+Extra modules with a ``handlers`` list of ``(relative pattern, HandlerClass)`` can be mounted
+with ``c.MlopsExtensionApp.handler_modules`` (they are not in the OpenAPI document).
+The app also reaps dead runs periodically (``tracking.context.reap_dead_runs``), so reads
+never need to write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
-import pkgutil
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +21,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
+from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, List, Unicode
 
 from mlops_jupyter.server import EXTENSION_NAME
@@ -38,7 +35,8 @@ API_VERSION = "v1"
 #: Path of the REST API below the server's base URL.
 API_BASE = f"/mlops/api/{API_VERSION}"
 
-_HANDLER_MODULE = re.compile(r"^handlers_[a-z0-9_]+$")
+#: The module holding the route table (``handlers``): every route the API serves.
+ROUTES_MODULE = "mlops_jupyter.server.routes"
 
 
 def api_path(path: str) -> str:
@@ -48,13 +46,8 @@ def api_path(path: str) -> str:
 
 
 def discover_handler_modules() -> list[str]:
-    """Names of the ``mlops_jupyter.server.handlers_*`` modules, sorted."""
-    here = Path(__file__).parent
-    return sorted(
-        f"{__package__}.{info.name}"
-        for info in pkgutil.iter_modules([str(here)])
-        if _HANDLER_MODULE.match(info.name)
-    )
+    """The modules whose ``handlers`` lists are mounted: the route table (``routes.py``)."""
+    return [ROUTES_MODULE]
 
 
 def collect_handlers(
@@ -181,7 +174,7 @@ class MlopsExtensionApp(ExtensionApp):
     handler_modules = List(
         Unicode(),
         default_value=[],
-        help="Extra modules with a `handlers` list, mounted after the handlers_* modules.",
+        help="Extra modules with a `handlers` list, mounted after the route table (undocumented).",
     ).tag(config=True)
 
     store_root = Unicode(
@@ -191,6 +184,14 @@ class MlopsExtensionApp(ExtensionApp):
             "(default: the server's root_dir, so the server finds the store its kernels use)."
         ),
     ).tag(config=True)
+
+    reap_interval = Float(
+        10.0,
+        help="Seconds between two passes recording dead runs as killed (0: never).",
+    ).tag(config=True)
+
+    _reaper: PeriodicCallback | None = None
+    _store_used = False
 
     # -- governance wiring: the webhook deliverer -------------------------------------------
     deliver_webhooks = Bool(
@@ -207,10 +208,26 @@ class MlopsExtensionApp(ExtensionApp):
         help="Seconds between looks for events written by other processes (kernels, CLI).",
     ).tag(config=True)
 
+    async def _reap(self) -> None:
+        """Record dead runs as killed, in a worker thread (reads only ever show them killed)."""
+        from mlops_jupyter.tracking.context import reap_dead_runs
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._reap_store, reap_dead_runs)
+        except Exception as error:  # a store that cannot be opened now may open later
+            self.log.debug("mlops_jupyter: reaping dead runs failed: %s", error)
+
+    def _reap_store(self, reap: Callable[[Store], list[str]]) -> None:
+        if self._store_used:  # never create a store just to reap it
+            reap(self.get_store())
+
     def initialize_settings(self) -> None:
         self.settings["mlops_jupyter_api_base"] = API_BASE
         if self.deliver_webhooks:
             self._start_webhook_deliverer()
+        if self.reap_interval > 0:
+            self._reaper = PeriodicCallback(self._reap, self.reap_interval * 1000)
+            self._reaper.start()
 
     def _start_webhook_deliverer(self) -> None:
         import threading
@@ -254,6 +271,8 @@ class MlopsExtensionApp(ExtensionApp):
             return
 
     async def stop_extension(self) -> None:
+        if self._reaper is not None:
+            self._reaper.stop()
         stop = getattr(self, "_delivery_stop", None)
         if stop is not None:
             stop.set()
@@ -297,7 +316,9 @@ class MlopsExtensionApp(ExtensionApp):
     def get_store(self) -> Store:
         from mlops_jupyter.store import get_store
 
-        return get_store(self.store_location())
+        store = get_store(self.store_location())
+        self._store_used = True
+        return store
 
 
 main = launch_new_instance = MlopsExtensionApp.launch_instance

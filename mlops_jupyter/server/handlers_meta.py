@@ -7,6 +7,7 @@ from importlib import metadata
 import tornado.web
 
 from mlops_jupyter.server.app import API_VERSION, MlopsAPIHandler
+from mlops_jupyter.server.models import Version
 
 
 def server_version() -> str:
@@ -28,7 +29,6 @@ class VersionHandler(MlopsAPIHandler):
 
     @tornado.web.authenticated
     def get(self) -> None:
-        self.write_json({"version": server_version(), "api": API_VERSION})
-
-
-handlers = [(r"version", VersionHandler)]
+        answer = Version.model_validate({"version": server_version(), "api": API_VERSION})
+        self.set_header("Content-Type", "application/json")
+        self.finish(answer.model_dump_json())

@@ -17,6 +17,3 @@ class OpenAPIHandler(MlopsAPIHandler):
         document = openapi_document()
         document["servers"] = [{"url": url_path_join(self.base_url, API_BASE)}]
         self.write_json(document)
-
-
-handlers = [(r"openapi\.json", OpenAPIHandler)]

@@ -1,27 +1,16 @@
-"""REST end point for live model servers (``GET /mlops/api/v1/servers``): what each running
-``mlops-jupyter serve`` reports in its heartbeats, for the sidebar's Models section."""
+"""REST handler for live model servers (``GET /mlops/api/v1/servers``); the work is in
+``services_serving.py``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import tornado.web
 
+from mlops_jupyter.server.models import ServersQuery
 from mlops_jupyter.server.rest import StoreHandler
-from mlops_jupyter.server.validation import text_argument
-
-
-def live_servers(store: Any, model: str | None) -> dict[str, Any]:
-    from mlops_jupyter.serve.servers import list_servers
-
-    return {"servers": [server.to_dict() for server in list_servers(model, store=store)]}
+from mlops_jupyter.server.services_serving import live_servers
 
 
 class ServersHandler(StoreHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        model = text_argument(self, "model")
-        self.reply(await self.in_store(live_servers, model))
-
-
-handlers = [(r"servers", ServersHandler)]
+        self.reply(await self.in_store(live_servers, self.query(ServersQuery)))

@@ -1,10 +1,15 @@
 """The base of the REST handlers that read or change the store.
 
+A handler is thin: it validates its input with a model of ``server/models.py``
+(:meth:`StoreHandler.query`, :meth:`StoreHandler.body`), calls one service function
+(``server/services_<area>.py``) in the store's thread pool (:meth:`StoreHandler.in_store`) and
+writes the response model it gets back (:meth:`StoreHandler.reply`).
+
 Store calls block (SQLite, PostgreSQL, artifact files), so they run in a small thread pool and
 the server's event loop stays free for kernels and other requests. Errors the domain raises for
-bad input or unknown ids become 400/404/409 answers with the domain's own message; answers are
-written as strict JSON (see ``serialize``). The mapping of errors to statuses lives in
-``server/errors.py``; a handler may prepend its own ``error_statuses``.
+bad input or unknown ids become 4xx answers with the domain's own message. The mapping of
+errors to statuses lives in ``server/errors.py``; a handler may prepend its own
+``error_statuses``.
 """
 
 from __future__ import annotations
@@ -16,11 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import tornado.web
+from pydantic import BaseModel
 
 from mlops_jupyter.server import errors
 from mlops_jupyter.server.app import MlopsAPIHandler
-from mlops_jupyter.server.serialize import dumps
-from mlops_jupyter.server.validation import ApiError
+from mlops_jupyter.server.validation import ApiError, Q, R, parse_body, parse_query
 from mlops_jupyter.store.filters import FilterError
 from mlops_jupyter.tracking.query import RunNotFoundError
 
@@ -61,6 +66,16 @@ class StoreHandler(MlopsAPIHandler):
     def _with_store(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return work(self.get_store(), *args, **kwargs)
 
-    def reply(self, data: Any, status: int = 200) -> None:
+    def query(self, model: type[Q]) -> Q:
+        """The query arguments, validated as ``model`` (400 with a one-line message otherwise)."""
+        return parse_query(self, model)
+
+    def body(self, model: type[R]) -> R:
+        """The JSON body, validated as ``model`` (400 with a one-line message otherwise)."""
+        return parse_body(self, model)
+
+    def reply(self, answer: BaseModel, status: int = 200) -> None:
+        """Finish with ``answer`` as JSON (NaN and infinities written as null)."""
         self.set_status(status)
-        self.finish(dumps(data))
+        self.set_header("Content-Type", "application/json")
+        self.finish(answer.model_dump_json(by_alias=True))

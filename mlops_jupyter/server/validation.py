@@ -1,27 +1,23 @@
 """Input of the REST API: query arguments, JSON bodies and file paths, checked before use.
 
-Every check failure is an :class:`ApiError` with status 400 (or 403 for a path that leaves the
-server root) and a message that names the input and says what was expected. Request bodies are
-validated against the OpenAPI document's own schemas, so the document and the checks agree.
+Query arguments and JSON bodies are validated with the pydantic models of ``server/models.py``
+(the models the OpenAPI document is generated from, so the document and the checks agree). Every
+check failure is an :class:`ApiError` with status 400 (or 403 for a path that leaves the server
+root) and a one-line message that names the input and says what was expected.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tornado.web
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
+from pydantic import BaseModel, ValidationError
 
-from mlops_jupyter.server.openapi import openapi_document
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+Q = TypeVar("Q", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 class ApiError(tornado.web.HTTPError):
@@ -39,50 +35,6 @@ def check_text(name: str, value: str) -> str:
     return value
 
 
-def text_argument(handler: tornado.web.RequestHandler, name: str) -> str | None:
-    """An optional string query argument (the last one wins when repeated)."""
-    value = handler.get_query_argument(name, None)
-    return None if value is None else check_text(name, value)
-
-
-def int_argument(
-    handler: tornado.web.RequestHandler, name: str, default: int, minimum: int, maximum: int
-) -> int:
-    raw = handler.get_query_argument(name, None)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ApiError(400, f"{name} must be an integer, got {raw[:50]!r}") from None
-    if not minimum <= value <= maximum:
-        raise ApiError(400, f"{name} must be between {minimum} and {maximum}, got {value}")
-    return value
-
-
-def bool_argument(handler: tornado.web.RequestHandler, name: str, default: bool) -> bool:
-    raw = handler.get_query_argument(name, None)
-    if raw is None or raw == "":
-        return default
-    lowered = raw.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ApiError(400, f"{name} must be true or false, got {raw[:50]!r}")
-
-
-def choice_argument(
-    handler: tornado.web.RequestHandler, name: str, choices: list[str], default: str
-) -> str:
-    raw = handler.get_query_argument(name, None)
-    if raw is None or raw == "":
-        return default
-    if raw not in choices:
-        raise ApiError(400, f"{name} must be one of {', '.join(choices)}; got {raw[:50]!r}")
-    return raw
-
-
 #: Largest number a version (a 32-bit column on PostgreSQL) can be.
 MAX_VERSION = 2**31 - 1
 #: Deepest nesting of arrays and objects a JSON body may have.
@@ -98,41 +50,86 @@ def positive_int(name: str, raw: str, maximum: int = MAX_VERSION) -> int:
     return int(raw)
 
 
-# -- JSON bodies --------------------------------------------------------------------------------
-@cache
-def _schema_registry() -> Registry:
-    document = openapi_document()
-    return Registry().with_resource("urn:mlops-openapi", Resource.opaque(document))
+# -- query arguments and JSON bodies, through the pydantic models --------------------------
+def _bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
+    lower = upper = None
+    for item in model.model_fields[name].metadata:
+        lower = getattr(item, "ge", lower)
+        upper = getattr(item, "le", upper)
+    return lower, upper
 
 
-@cache
-def _validator(schema_name: str) -> Draft202012Validator:
-    schema = {"$ref": f"urn:mlops-openapi#/components/schemas/{schema_name}"}
-    return Draft202012Validator(schema, registry=_schema_registry())
+def _query_message(model: type[BaseModel], error: Any, raw: dict[str, str]) -> str:
+    """One line in the words the API always used (``limit must be between 0 and 1000, got 5000``)."""
+    name = str(error["loc"][0]) if error["loc"] else "query"
+    given = raw.get(name, "")
+    kind = error["type"]
+    if kind == "missing":
+        return f"{name} is required"
+    if kind in ("int_parsing", "int_from_float"):
+        return f"{name} must be an integer, got {given[:50]!r}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        lower, upper = _bounds(model, name)
+        return f"{name} must be between {lower} and {upper}, got {error['input']}"
+    if kind == "bool_parsing":
+        return f"{name} must be true or false, got {given[:50]!r}"
+    if kind in ("literal_error", "enum"):
+        choices = error.get("ctx", {}).get("expected", "")
+        return f"{name} must be one of {choices.replace(' or ', ', ')}; got {given[:50]!r}"
+    if kind == "string_pattern_mismatch":
+        return f"{name} {given[:50]!r} does not match {error['ctx']['pattern']}"
+    return f"{name}: {error['msg']}"
 
 
-def _describe(error: Any) -> str:
-    where = "/".join(str(part) for part in error.absolute_path)
-    return f"{where}: {error.message}" if where else error.message
+def parse_query(handler: tornado.web.RequestHandler, model: type[Q]) -> Q:
+    """The request's query arguments as ``model`` (the last value wins when repeated).
+
+    An empty argument counts as absent when the field has a default. Failures are 400 with a
+    message naming the argument and what it must be.
+    """
+    raw: dict[str, str] = {}
+    for name, field in model.model_fields.items():
+        value = handler.get_query_argument(name, None)
+        if value is None or (value == "" and not field.is_required()):
+            continue
+        raw[name] = check_text(name, value)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise ApiError(400, _query_message(model, error.errors()[0], raw)) from None
+
+
+def _body_message(error: Any) -> str:
+    where = "/".join(str(part) for part in error["loc"])
+    if error["type"] == "missing":
+        return f"invalid request body: {error['loc'][-1]!r} is a required property"
+    if error["type"] == "string_pattern_mismatch":
+        given = str(error["input"])[:50]
+        return (
+            f"invalid request body: {where}: {given!r} does not match {error['ctx']['pattern']!r}"
+        )
+    return f"invalid request body: {where}: {error['msg']}" if where else error["msg"]
 
 
 def _not_json(literal: str) -> Any:
     raise ValueError(f"{literal} is not a JSON value")
 
 
-def json_body(handler: tornado.web.RequestHandler, schema_name: str) -> dict[str, Any]:
-    """The request's JSON body, validated against ``components/schemas/<schema_name>``."""
+def parse_body(handler: tornado.web.RequestHandler, model: type[R]) -> R:
+    """The request's JSON body as ``model``: strict JSON (no NaN), no NUL characters, strict types."""
     raw = handler.request.body or b"{}"
     _check_nesting(raw)
     try:
         body = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, f"the request body is not valid JSON: {error}") from None
-    problem = best_match(_validator(schema_name).iter_errors(body))
-    if problem is not None:
-        raise ApiError(400, f"invalid request body: {_describe(problem)}")
+    if not isinstance(body, dict):
+        raise ApiError(400, f"invalid request body: {body!r:.50} is not of type 'object'")
     _refuse_nul(body)
-    return dict(body)
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise ApiError(400, _body_message(error.errors()[0])) from None
 
 
 def _check_nesting(raw: bytes) -> None:

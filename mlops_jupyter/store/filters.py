@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -399,6 +400,25 @@ def parse_filter(source: str | None) -> Any:
     if source is None or not source.strip():
         return None
     return _Parser(source).parse()
+
+
+# -- trees built in code (structured searches: no filter text to quote) ----------------------
+def attribute_equals(name: str, value: Any) -> Compare:
+    """``name = value`` on a run attribute (``kind``, ``run_id``, ...)."""
+    return Compare(Field("attribute", name), "=", value)
+
+
+def attribute_in(name: str, values: Iterable[Any]) -> InList:
+    """``name in (values...)`` on a run attribute."""
+    return InList(Field("attribute", name), tuple(values), False)
+
+
+def all_of(*trees: Any) -> Any:
+    """The trees ANDed (``None`` items are skipped; ``None`` when nothing is left)."""
+    items = tuple(tree for tree in trees if tree is not None)
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else BoolOp("and", items)
 
 
 @dataclass(frozen=True)

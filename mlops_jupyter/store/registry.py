@@ -21,8 +21,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from mlops_jupyter.registry.audit import canonical_json, event_hash
 from mlops_jupyter.store.access import AccessError, SessionRole, is_permission_error, session_role
+from mlops_jupyter.store.audit_chain import canonical_json, event_hash
 from mlops_jupyter.store.database import Database
 from mlops_jupyter.store.ids import new_id
 from mlops_jupyter.store.outbox import event_for_audit

@@ -45,7 +45,9 @@ def start_run(
         run.log_params(params)
     if tags:
         run.set_tags(tags)
-    _begin_block_capture(run, sys._getframe(1).f_globals)
+    caller = sys._getframe(1).f_globals
+    if not str(caller.get("__name__", "")).startswith("mlops_jupyter."):
+        _begin_block_capture(run, caller)  # a run this package starts for itself captures nothing
     return run
 
 

@@ -31,13 +31,12 @@ import inspect
 import json
 import numbers
 import re
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mlops_jupyter.tracking.model_log import example_json
+from mlops_jupyter.tracking.model_log import example_json, model_class_name
 
 if TYPE_CHECKING:
     from mlops_jupyter.tracking.capture import Capture
@@ -196,23 +195,6 @@ def deployable_model(estimator: Any) -> Any:
     """What would be served: a refitted search's best estimator, else the estimator itself."""
     best = getattr(estimator, "best_estimator_", None)
     return best if best is not None else estimator
-
-
-def model_class_name(model: Any) -> str:
-    """``sklearn.ensemble.RandomForestClassifier``: the public import path when there is one.
-
-    Only modules already imported are consulted (naming a model never imports anything); a
-    class defined in the notebook is ``__main__.MySVC``, one from a local module or another
-    package keeps its own module path.
-    """
-    cls = type(model)
-    module = str(getattr(cls, "__module__", None) or "")
-    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
-    if public and public != module:
-        found = sys.modules.get(public)
-        if found is not None and getattr(found, cls.__name__, None) is cls:
-            return f"{public}.{cls.__qualname__}"
-    return f"{module}.{cls.__qualname__}" if module else cls.__qualname__
 
 
 def param_value(value: Any) -> Any:

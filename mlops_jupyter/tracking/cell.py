@@ -394,8 +394,7 @@ class CellRun:
         if error is None:
             yield "log the model", self._log_model
         yield "end the run", lambda: self.run.end(outcome_status(error), error)
-        if error is None and self.options.register:
-            yield "register the model", self._register
+        # ``--register`` is carried out by the magics after this (the registry is a layer above)
 
     def _log_model(self) -> None:
         from mlops_jupyter.tracking.model_log import log_model
@@ -419,9 +418,3 @@ class CellRun:
             raise LookupError(
                 f"--register {self.options.register}: the cell fitted no model; name one with --model VAR"
             )
-
-    def _register(self) -> None:
-        from mlops_jupyter.registry.api import register_model
-
-        assert self.options.register is not None  # only called when --register was given
-        self.registered = register_model(self.run.run_id, self.options.register)

@@ -30,6 +30,8 @@ from mlops_jupyter.tracking.run import Run, run_fields
 FLUSH_INTERVAL = 1.0
 HEARTBEAT_INTERVAL = 5.0
 HEARTBEAT_TIMEOUT = 30.0  # a running run silent this long is read as killed
+#: How often the flusher thread (and the server) record dead runs as killed.
+REAP_INTERVAL = 10.0
 DEFAULT_EXPERIMENT = "Default"
 
 _lock = threading.RLock()
@@ -225,7 +227,7 @@ def _ensure_worker() -> None:
 
 
 def _work_loop() -> None:
-    last_beat = 0.0
+    last_beat = last_reap = 0.0
     while True:
         time.sleep(FLUSH_INTERVAL)
         with _lock:
@@ -244,17 +246,24 @@ def _work_loop() -> None:
                 with contextlib.suppress(Exception):
                     store.runs.beat(run_ids, now)
             last_beat = now
+        if runs and now - last_reap >= REAP_INTERVAL:
+            stores = {id(run.store): run.store for run in runs}
+            for store in stores.values():
+                with contextlib.suppress(Exception):  # another process may be reaping too
+                    reap_dead_runs(store)
+            last_reap = now
 
 
-def reap_dead_runs(store: Store, timeout: float = HEARTBEAT_TIMEOUT) -> list[str]:
-    """Mark as killed the running runs whose process is gone (this host) or went silent (others)."""
+def find_dead_runs(store: Store, timeout: float = HEARTBEAT_TIMEOUT) -> dict[str, float | None]:
+    """The ``running`` runs whose process is gone (this host) or went silent (other hosts),
+    with their last heartbeat. Reads only: :func:`reap_dead_runs` records the verdict."""
     import socket
 
     import psutil
 
     host = socket.gethostname()
     now = time.time()
-    dead = []
+    dead: dict[str, float | None] = {}
     for row in store.runs.running_runs():
         if row["run_id"] in _live:
             continue
@@ -264,7 +273,17 @@ def reap_dead_runs(store: Store, timeout: float = HEARTBEAT_TIMEOUT) -> list[str
         else:
             gone = row["heartbeat"] is not None and now - row["heartbeat"] > timeout
         if gone:
-            dead.append(row["run_id"])
+            dead[row["run_id"]] = row["heartbeat"]
+    return dead
+
+
+def reap_dead_runs(store: Store, timeout: float = HEARTBEAT_TIMEOUT) -> list[str]:
+    """Mark as killed the running runs whose process is gone (this host) or went silent (others).
+
+    Called by the flusher thread (every ``REAP_INTERVAL``), the server's periodic task and
+    ``mlops-jupyter runs reap``; reads never write (they only show such runs as killed).
+    """
+    dead = list(find_dead_runs(store, timeout))
     store.runs.mark_killed(dead)
     return dead
 

@@ -10,12 +10,14 @@ Cell runs connect through the in-memory data they share: cell A wrote ``df@F``, 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.tracking.display import html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,9 +108,7 @@ class LineageGraph:
         return pd.DataFrame(rows, columns=columns)
 
     def _repr_html_(self) -> str:
-        from mlops_jupyter.widgets.lineage_view import lineage_html
-
-        return lineage_html(self)
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
     def __repr__(self) -> str:
         roots = ", ".join(self.node(key).label for key in self.roots)
@@ -227,17 +227,33 @@ def _file_datasets(path: Path, store: Store) -> list[NodeKey]:
     return [("dataset", row["dataset_id"]) for row in (same or versions)]
 
 
+_MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[^/@]+))$")
+
+
 def _model_version_id(uri: str, store: Store) -> str:
-    try:
-        from mlops_jupyter.registry.versions import get_version
-    except ImportError as error:
+    """The lineage node id of ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS``, read from the
+    registry's tables through the store (lineage sits below the registry package)."""
+    match = _MODEL_URI.match(uri)
+    if match is None:
         raise LineageTargetError(
-            f"cannot resolve {uri}: the model registry is not available ({error})"
-        ) from None
-    try:
-        return str(get_version(uri, store=store).version_id)
-    except LookupError as error:
-        raise LineageTargetError(str(error)) from None
+            f"{uri!r} is not a model URI: expected models:/NAME/VERSION or models:/NAME@ALIAS"
+        )
+    name, alias = match["name"], match["alias"]
+
+    def read(tx: Any) -> dict[str, Any] | None:
+        number = int(match["version"]) if alias is None else None
+        if alias is not None:
+            held = tx.alias(name, alias)
+            if held is None:
+                return None
+            number = int(held["version"])
+        assert number is not None
+        return tx.version(name, number)  # type: ignore[no-any-return]
+
+    row = store.registry.read(read)
+    if row is None:
+        raise LineageTargetError(f"no model version {uri}")
+    return str(row["version_id"])
 
 
 # -- building the graph -----------------------------------------------------------------------

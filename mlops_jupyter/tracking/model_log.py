@@ -13,6 +13,7 @@ that logs one. The registry reads exactly these names to find "the run's logged 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,14 +29,29 @@ INPUT_EXAMPLE_ARTIFACT = "model/input_example.json"
 EXAMPLE_ROWS = 5
 
 
+def model_class_name(model: Any) -> str:
+    """``sklearn.ensemble.RandomForestClassifier``: the public import path when there is one.
+
+    Only modules already imported are consulted (naming a model never imports anything); a
+    class defined in the notebook is ``__main__.MySVC``, one from a local module or another
+    package keeps its own module path.
+    """
+    cls = type(model)
+    module = str(getattr(cls, "__module__", None) or "")
+    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    if public and public != module:
+        found = sys.modules.get(public)
+        if found is not None and getattr(found, cls.__name__, None) is cls:
+            return f"{public}.{cls.__qualname__}"
+    return f"{module}.{cls.__qualname__}" if module else cls.__qualname__
+
+
 def log_model(
     run: Run, model: Any, *, input_dataset_id: str | None = None, input_example: str | None = None
 ) -> str:
     """Save ``model`` with skops as the run's model artifact and tag it; returns the artifact name.
 
     ``input_example`` is JSON from :func:`example_json`."""
-    from mlops_jupyter.tracking.autolog import model_class_name
-
     name = run.log_artifact(model, MODEL_ARTIFACT)
     run.set_tag(TAG_MODEL_CLASS, model_class_name(model))
     run.set_tag(TAG_MODEL_ARTIFACT, name)

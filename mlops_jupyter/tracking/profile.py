@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlops_jupyter.tracking.display import html
+
 PROFILE_FORMAT = "mlops-jupyter-profile"
 PROFILE_VERSION = 1
 KLL_K = 800  # normalized rank error ~0.4% (single-sided), stated per column
@@ -421,9 +423,7 @@ class Profile:
         return f"<Profile {self.rows} rows × {len(self.columns)} columns>"
 
     def _repr_html_(self) -> str:
-        from mlops_jupyter.widgets.profile_view import profile_html
-
-        return profile_html(self)
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
     # -- data in, data out -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

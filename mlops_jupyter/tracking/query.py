@@ -12,7 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.store import Store, get_store
-from mlops_jupyter.store.filters import parse_filter, parse_order_by
+from mlops_jupyter.store.filters import all_of, parse_filter, parse_order_by
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,18 +28,34 @@ FIXED_COLUMNS = [
     "duration_s",
 ]
 EXTRA_COLUMNS = ["parent_run_id", "attempt", "user", "notebook_path", "cell_id"]
-_REAP_EVERY = 2.0
+_DEAD_CHECK_EVERY = 2.0
+#: per store: when its dead runs were last looked up (tests clear it to force a fresh look)
 _last_reap: dict[int, float] = {}
+_dead: dict[int, dict[str, float | None]] = {}
 
 
-def refresh_statuses(store: Store) -> None:
-    """Mark dead runs killed before a read, at most every couple of seconds per store."""
-    from mlops_jupyter.tracking.context import reap_dead_runs
+def dead_runs(store: Store) -> dict[str, float | None]:
+    """Runs still ``running`` in the store whose process is gone, with their last heartbeat.
+
+    Reads only (looked up at most every couple of seconds per store): readers show such runs
+    as killed; the flusher, the server and ``runs reap`` record it (``context.reap_dead_runs``).
+    """
+    from mlops_jupyter.tracking.context import find_dead_runs
 
     now = time.monotonic()
-    if now - _last_reap.get(id(store), 0.0) >= _REAP_EVERY:
-        _last_reap[id(store)] = now
-        reap_dead_runs(store)
+    key = id(store)
+    if key not in _dead or now - _last_reap.get(key, 0.0) >= _DEAD_CHECK_EVERY:
+        _last_reap[key] = now
+        _dead[key] = find_dead_runs(store)
+    return _dead[key]
+
+
+def _as_seen(row: dict[str, Any], dead: dict[str, float | None]) -> None:
+    """A running row whose process is gone reads as killed, ended at its last heartbeat."""
+    if row["status"] == "running" and row["run_id"] in dead:
+        row["status"] = "killed"
+        heartbeat = dead[row["run_id"]]
+        row["end_time"] = heartbeat if heartbeat is not None else row["start_time"]
 
 
 def search(
@@ -50,17 +66,22 @@ def search(
     limit: int | None = None,
     offset: int = 0,
     count_total: bool = False,
+    where: Any = None,
     store: Store | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Run rows (with params, metrics and tags) for a filter; the base of every run listing."""
+    """Run rows (with params, metrics and tags) for a filter; the base of every run listing.
+
+    ``where`` is a filter tree built in code (``store.filters.attribute_in`` ...), ANDed with
+    the parsed ``filter``: callers narrowing a listing never build filter text.
+    """
     from mlops_jupyter.store.run_query import search_runs
 
     store = store or get_store()
-    tree = parse_filter(filter)
+    tree = all_of(where, parse_filter(filter))
     keys = parse_order_by(order_by)
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be 0 or more, got {limit}")
-    refresh_statuses(store)
+    dead = dead_runs(store)
     with store.db.read() as conn:
         result = search_runs(
             conn,
@@ -74,19 +95,24 @@ def search(
     values = store.runs.run_values([row["run_id"] for row in result.rows])
     for row in result.rows:
         row.update(values[row["run_id"]])
+        _as_seen(row, dead)
         end = row["end_time"]
         row["duration_s"] = (end - row["start_time"]) if end is not None else None
     return result.rows, result.total
 
 
 def count(
-    filter: str | None = None, *, experiment: str | None = None, store: Store | None = None
+    filter: str | None = None,
+    *,
+    experiment: str | None = None,
+    where: Any = None,
+    store: Store | None = None,
 ) -> int:
-    """How many runs match ``filter`` (in ``experiment``)."""
+    """How many runs match ``filter`` and ``where`` (in ``experiment``)."""
     from mlops_jupyter.store.run_query import count_runs
 
     store = store or get_store()
-    tree = parse_filter(filter)
+    tree = all_of(where, parse_filter(filter))
     with store.db.read() as conn:
         return count_runs(conn, tree, experiment=experiment)
 
@@ -235,10 +261,10 @@ def resolve_run_id(run_id: str, store: Store | None = None) -> str:
 
 def get_run(run_id: str, *, store: Store | None = None) -> RunView:
     store = store or get_store()
-    refresh_statuses(store)
     run_id = resolve_run_id(run_id, store)
     row = store.runs.get_run_row(run_id)
     assert row is not None
+    _as_seen(row, dead_runs(store))
     values = store.runs.run_values([run_id])[run_id]
     edges = store.lineage.edges_of_runs([run_id])
     dataset_ids = [e["node_id"] for e in edges if e["node_type"] == "dataset"]

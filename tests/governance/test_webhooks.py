@@ -314,3 +314,30 @@ def test_another_process_sees_a_commit_before_its_poll(sqlite_store, receiver, t
         follower.wait(10)
     assert received.headers["webhook-id"] == event.event_id
     assert received.at - event.at < 5.0
+
+
+def test_hooks_cli(sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from mlops_jupyter.cli import cli
+
+    runner = CliRunner()
+    added = runner.invoke(cli, ["hooks", "add", "http://127.0.0.1:9/h", "--events", "gate.failed"])
+    assert added.exit_code == 0, added.output
+    secret = next(line.split()[1] for line in added.output.splitlines() if "secret" in line)
+    assert secret.startswith("whsec_") and "shown only now" in added.output
+    listed = runner.invoke(cli, ["hooks", "ls"])
+    assert listed.exit_code == 0 and "gate.failed" in listed.output and secret not in listed.output
+    for args, message in (
+        (["hooks", "add", "ftp://x/"], "must be http(s)"),
+        (["hooks", "add", "http://x/", "--events", "nope"], "unknown event type"),
+        (["hooks", "add", "http://x/", "--secret", "plain"], "starts with whsec_"),
+        (["hooks", "rm", "nope"], "no webhook with id"),
+    ):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output
+    hook_id = list_hooks()[0].hook_id
+    removed = runner.invoke(cli, ["hooks", "rm", hook_id])
+    assert removed.exit_code == 0 and list_hooks() == []
+    assert runner.invoke(cli, ["hooks", "log"]).exit_code == 0

@@ -77,6 +77,26 @@ def test_logged_predictions_join_delayed_outcomes(serve_store: Path, tmp_path: P
     (report,) = mj.check_served_performance("diab")
     assert report.model_uri == "models:/diab/1" and report.rows == 13
     assert {row["metric"] for row in report.metrics} >= {"r2", "rmse"}
+    # the same through the CLI: monitor performance|drift NAME@ALIAS --from-serving-log
+    from click.testing import CliRunner
+
+    from mlops_jupyter.cli import cli
+
+    done = CliRunner().invoke(
+        cli, ["monitor", "performance", "diab@staging", "--from-serving-log", "--format", "json"]
+    )
+    assert done.exit_code in (0, 1), done.output
+    assert '"rows": 13' in done.output and "models:/diab/1" in done.output
+    # served inputs against the version's reference profile
+    mj.set_reference_profile("diab", 1, mj.profile(X))
+    (drift,) = mj.check_served_drift("diab", record=False)
+    assert set(drift.to_frame()["column"]) >= set(X.columns)
+    done = CliRunner().invoke(cli, ["monitor", "drift", "diab@staging", "--from-serving-log"])
+    assert done.exit_code in (0, 1) and "columns drifted" in done.output, done.output
+    done = CliRunner().invoke(
+        cli, ["monitor", "drift", "diab@staging", "--from-serving-log", "--data", "x.csv"]
+    )
+    assert done.exit_code == 2 and "takes a MODEL and no --data" in done.output
 
 
 class _SlowStore:

@@ -266,9 +266,14 @@ def test_every_worker_follows_and_metrics_aggregate(serve_store: Path, tmp_path:
         assert server.stop() == 0
 
 
-def test_cli_refuses_bad_references_and_busy_ports(serve_store: Path, tmp_path: Path) -> None:
+def test_cli_refuses_bad_references_and_busy_ports(serve_store: Path) -> None:
+    from click.testing import CliRunner
+
+    from mlops_jupyter.cli import cli
+
     train_and_register("diab", 1.0)
     mj.promote("diab", 1, "staging")
+    runner = CliRunner()
     cases = [
         (["serve", "nosuch@staging"], "no registered model"),
         (["serve", "diab@production"], "has no alias 'production'"),
@@ -277,26 +282,21 @@ def test_cli_refuses_bad_references_and_busy_ports(serve_store: Path, tmp_path: 
         (["serve", "diab"], "does not say which version"),
     ]
     for args, words in cases:
-        done = subprocess.run(
-            [*CLI, *args], env=cli_env(), capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == 2, (args, done.stderr)
-        assert words in done.stderr and "Traceback" not in done.stderr, done.stderr
+        done = runner.invoke(cli, args)
+        assert done.exit_code == 2, (args, done.output)
+        assert words in done.output and "Traceback" not in done.output, done.output
     import socket
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run(
-            [*CLI, "serve", "diab@staging", "--port", str(port)],
-            env=cli_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert done.returncode == 2 and "cannot listen" in done.stderr
-    help_text = subprocess.run(
-        [*CLI, "serve", "start", "--help"], env=cli_env(), capture_output=True, text=True
-    ).stdout
+        done = runner.invoke(cli, ["serve", "diab@staging", "--port", str(port)])
+    assert done.exit_code == 2 and "cannot listen" in done.output
+    help_text = runner.invoke(cli, ["serve", "start", "--help"]).output
     assert "--workers" in help_text and "MLOps-Model-Version" in help_text
+    # the real command line too: a usage error is exit 2 with one line, no traceback
+    done = subprocess.run(
+        [*CLI, "serve", "nosuch@staging"], env=cli_env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and done.stderr.startswith("error: no registered model")

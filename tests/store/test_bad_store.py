@@ -81,10 +81,10 @@ def test_a_store_folder_without_write_permission(no_store_env: None, tmp_path: P
 
 def test_oversized_filters_and_versions(sqlite_store) -> None:  # type: ignore[no-untyped-def]
     deep = "(" * 400 + "name = 'a'" + ")" * 400
+    # the messages of every limit are tested in-process (test_filter_limits.py); here: the CLI
+    # turns them into one line and exit code 2
     for args, fragment in [
         (("runs", "ls", "--filter", deep), "nested too deeply"),
-        (("runs", "ls", "--filter", " or ".join(["name = 'a'"] * 1_500)), "filter too large"),
-        (("runs", "ls", "--filter", "metrics.a > 99999999999999999999999"), "64 bits"),
         (("models", "show", "iris", "99999999999999999999999"), "up to 2147483647"),
     ]:
         assert fragment in one_line_error(run_cli(*args))

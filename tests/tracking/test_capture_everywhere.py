@@ -34,6 +34,7 @@ def _frame(rows: int = 40) -> pd.DataFrame:
 
 
 def test_a_start_run_block_records_fits_metrics_and_files(mj_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite and PostgreSQL: the block's fits, metrics, file (snapshotted) and X."""
     path = tmp_path / "train.csv"
     _frame().to_csv(path, index=False)
     with mj.start_run(name="block") as run:
@@ -46,12 +47,14 @@ def test_a_start_run_block_records_fits_metrics_and_files(mj_store, tmp_path: Pa
     assert "fit_time_s" in view.metrics and "accuracy_score" in view.metrics
     uris = {item["uri"] for item in view.inputs}
     assert path.resolve().as_uri() in uris and "memory://X" in uris
+    [version] = mj_store.data.versions(path.resolve().as_uri())
+    assert version["snapshot"] is not None and version["runs"] == [(run.run_id, "input")]
     # the hooks are gone once the block ended: a fit outside is nobody's
     assert not hasattr(LogisticRegression.fit, "__mlops_original__")
     assert not hasattr(pd.read_csv, "__mlops_original__")
 
 
-def test_blocks_on_two_threads_capture_their_own_fits(mj_store) -> None:  # type: ignore[no-untyped-def]
+def test_blocks_on_two_threads_capture_their_own_fits(sqlite_store) -> None:  # type: ignore[no-untyped-def]
     frame = _frame()
     X, y = frame[["age", "income"]], frame["label"]
     started = threading.Barrier(2)
@@ -78,7 +81,7 @@ def test_blocks_on_two_threads_capture_their_own_fits(mj_store) -> None:  # type
     assert not hasattr(LogisticRegression.fit, "__mlops_original__")
 
 
-def test_autolog_switches_turn_parts_off(mj_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_autolog_switches_turn_parts_off(sqlite_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "train.csv"
     _frame().to_csv(path, index=False)
     mj.autolog(sklearn=False)
@@ -97,7 +100,7 @@ def test_autolog_switches_turn_parts_off(mj_store, tmp_path: Path) -> None:  # t
     assert view.params["C"] == 1.0 and view.inputs == []  # no file, no memory:// X
 
 
-def test_config_track_switches_reach_start_run_blocks(mj_store) -> None:  # type: ignore[no-untyped-def]
+def test_config_track_switches_reach_start_run_blocks(sqlite_store) -> None:  # type: ignore[no-untyped-def]
     frame = _frame()
     with tracked_shell() as shell:
         assert run(shell, "%config Track.autolog = False").success
@@ -110,7 +113,7 @@ def test_config_track_switches_reach_start_run_blocks(mj_store) -> None:  # type
     assert mj.get_run(on.run_id).params["C"] == 1.0
 
 
-def test_a_block_inside_a_tracked_cell_shares_the_hooks(mj_store) -> None:  # type: ignore[no-untyped-def]
+def test_a_block_inside_a_tracked_cell_shares_the_hooks(sqlite_store) -> None:  # type: ignore[no-untyped-def]
     """Two live captures install the same patches once; the originals return after both."""
     original = LogisticRegression.fit
     with tracked_shell() as shell:
@@ -133,7 +136,7 @@ def test_a_block_inside_a_tracked_cell_shares_the_hooks(mj_store) -> None:  # ty
     assert not hasattr(LogisticRegression.fit, "__mlops_original__")
 
 
-def test_registering_in_a_block_types_the_signature(mj_store) -> None:  # type: ignore[no-untyped-def]
+def test_registering_in_a_block_types_the_signature(sqlite_store) -> None:  # type: ignore[no-untyped-def]
     frame = _frame()
     with mj.start_run():
         model = LogisticRegression().fit(frame[["age", "income"]], frame["label"])
@@ -147,7 +150,7 @@ def test_registering_in_a_block_types_the_signature(mj_store) -> None:  # type: 
     assert str(again.signature) == "age: int64, income: float64"
 
 
-def test_no_data_seen_warns_and_predict_still_names_the_column(mj_store) -> None:  # type: ignore[no-untyped-def]
+def test_no_data_seen_warns_and_predict_still_names_the_column(sqlite_store) -> None:  # type: ignore[no-untyped-def]
     frame = _frame()
     model = LogisticRegression().fit(frame[["age", "income"]], frame["label"])  # outside any run
     with warnings.catch_warnings(record=True) as caught:
@@ -184,7 +187,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_the_script_reproduction_names_the_text_column(mj_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_script_reproduction_names_the_text_column(sqlite_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The issue's reproduction: ``with mj.start_run(): model.fit(X, y); mj.register_model(model,
     "m")`` in a script, then ``predict`` with a string column."""
     script = tmp_path / "train.py"

@@ -97,7 +97,14 @@ export function runsRoute(total: number): Handler {
     for (let i = offset; i < Math.min(total, offset + limit); i++) {
       runs.push(makeRun(i));
     }
-    const page: IRunsPage = { runs, total, limit, offset };
+    const page: IRunsPage = {
+      runs,
+      total,
+      total_exact: true,
+      has_more: offset + runs.length < total,
+      limit,
+      offset
+    };
     return page;
   };
 }

@@ -43,7 +43,10 @@ function shortLabel(label: string): string {
 /**
  * Place the graph's nodes and route its edges (pure; tested on its own).
  */
-export function layoutLineage(graph: ILineageGraph): ILineageLayout {
+// only what the layout reads (a graph without `roots`, as tests build them, lays out the same)
+export function layoutLineage(
+  graph: Omit<ILineageGraph, 'roots'>
+): ILineageLayout {
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({
     rankdir: 'LR',

@@ -14,8 +14,8 @@ import pytest
 
 import mlops_jupyter as mj
 
-WORKERS = Path(__file__).parent / "workers"
-REPO = Path(__file__).resolve().parents[1]
+WORKERS = Path(__file__).parents[1] / "workers"
+REPO = Path(__file__).resolve().parents[2]
 SECONDS = float(os.environ.get("MLOPS_RELIABILITY_SECONDS", "30"))
 
 

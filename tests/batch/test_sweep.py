@@ -25,7 +25,7 @@ import mlops_jupyter as mj
 from mlops_jupyter.batch.api import run_notebook, start_sweep, sweep
 from mlops_jupyter.batch.executors import DaskExecutor
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "example_notebooks" / "02_parameterised_sweep.ipynb"
 
 

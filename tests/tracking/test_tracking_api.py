@@ -252,7 +252,7 @@ def test_import_is_lazy() -> None:
         [".venv/bin/python" if Path(".venv").exists() else "python", "-c", code],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[2],
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""

@@ -21,7 +21,7 @@ from mlops_jupyter.cli import cli
 from mlops_jupyter.registry.audit import event_hash
 from mlops_jupyter.store.schema import audit_events, audit_head
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _history(name: str = "m") -> None:

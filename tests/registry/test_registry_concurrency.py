@@ -23,7 +23,7 @@ from registry_support import approved
 
 import mlops_jupyter as mj
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 PROMOTER = """
 import json, sys

@@ -125,6 +125,25 @@ def runs_show(run_id: str, output_format: str) -> None:
         click.echo("error:\n" + view["error"])
 
 
+@runs_group.command("reap")
+def runs_reap() -> None:
+    """Record as killed the running runs whose process is gone.
+
+    \b
+    A run whose process died (same host: the pid is gone; other hosts: no heartbeat for 30 s)
+    already reads as killed everywhere; this writes that verdict to the store, as the
+    background flusher of any tracking process and the Jupyter server extension do
+    periodically. Prints the ids it marked.
+    """
+    from mlops_jupyter.store import get_store
+    from mlops_jupyter.tracking.context import reap_dead_runs
+
+    dead = reap_dead_runs(get_store())
+    for run_id in dead:
+        click.echo(run_id)
+    click.echo(f"{len(dead)} run(s) marked killed", err=True)
+
+
 @click.group("store")
 def store_group() -> None:
     """Where the store is, and its schema."""

@@ -13,7 +13,7 @@ from mlops_jupyter.store.database import Database, StoreConnectionError
 from mlops_jupyter.store.migrations import head_revision
 from mlops_jupyter.store.schema import SCHEMA_HEAD
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture

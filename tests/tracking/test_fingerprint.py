@@ -20,7 +20,7 @@ import mlops_jupyter as mj
 from mlops_jupyter.tracking import fingerprint as fp_module
 from mlops_jupyter.tracking.fingerprint import UnhashableError, fingerprint_file, fingerprint_object
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # The same frame is rebuilt in a subprocess to compare fingerprints across processes.
 FRAME_SOURCE = textwrap.dedent(
