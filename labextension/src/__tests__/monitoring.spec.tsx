@@ -143,6 +143,19 @@ async function until(condition: () => boolean): Promise<void> {
   });
 }
 
+/** Wait for a DOM condition, leaving the act scope between looks so React flushes. */
+async function untilDom(condition: () => boolean): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > 15_000) {
+      throw new Error('condition not met in time');
+    }
+    await act(async () => {
+      await new Promise(resolve => setTimeout(resolve, 20));
+    });
+  }
+}
+
 describe('checkHistory', () => {
   it('keeps the checks of the same model, alias and kind, oldest first', () => {
     const history = checkHistory(CHECKS, CHECKS[2]);
@@ -163,7 +176,7 @@ describe('MonitorView (issue 12)', () => {
     );
     expect(marks).toEqual(['ok', 'warning', 'failed']);
     await click(drift.querySelector('[data-action=report]'));
-    await until(() => host.querySelectorAll('[data-column]').length === 2);
+    await untilDom(() => host.querySelectorAll('[data-column]').length === 2);
     const temperature = host.querySelector('[data-column=temperature]')!;
     expect(temperature.className).toContain('jp-mlops-ColumnDrifted');
     expect(temperature.querySelectorAll('svg rect')).toHaveLength(6);
@@ -244,12 +257,15 @@ describe('MonitorView (issue 12)', () => {
       data: 'data/labelled.csv',
       check_id: 'c'
     });
+    // wait on the model (React flushes the view when the act scope ends)
     await until(
-      () =>
-        host
-          .querySelector('[data-check-id=c] .jp-mlops-Retrain')
-          ?.getAttribute('data-retrain-status') === 'finished'
+      () => model.retrains.get('demand@production')?.status === 'finished'
     );
+    expect(
+      host
+        .querySelector('[data-check-id=c] .jp-mlops-Retrain')
+        ?.getAttribute('data-retrain-status')
+    ).toBe('finished');
     expect(
       host.querySelector('[data-check-id=c] .jp-mlops-Retrain')?.textContent
     ).toContain('candidate v2 (approval-requested)');
