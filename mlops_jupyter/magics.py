@@ -88,7 +88,15 @@ class Track(Configurable):
     ).tag(config=True)
 
     # the switches are process-wide (``mj.autolog`` sets the same ones): every run kind obeys
-    @observe("autolog", "lineage", "pandas", "memory", "snapshot_inputs", "snapshot_max_bytes")
+    @observe(
+        "autolog",
+        "lineage",
+        "pandas",
+        "memory",
+        "snapshot_inputs",
+        "snapshot_max_bytes",
+        "max_child_runs",
+    )
     def _switch(self, change: Any) -> None:
         self.apply(change["name"])
 
@@ -104,6 +112,8 @@ class Track(Configurable):
                 switches.pandas = switches.memory = self.lineage
             elif name in ("pandas", "memory"):
                 setattr(switches, name, getattr(self, name))
+            elif name == "max_child_runs":
+                switches.max_child_runs = max(self.max_child_runs, 0)
             elif name == "snapshot_inputs" and self.snapshot_inputs is not None:
                 switches.snapshot_inputs = self.snapshot_inputs
             elif name == "snapshot_max_bytes" and self.snapshot_max_bytes is not None:

@@ -51,6 +51,7 @@ step "ruff check ${PY_DIRS[*]}" ruff check --no-cache "${PY_DIRS[@]}"
 step "ruff format --check ${PY_DIRS[*]}" ruff format --check --no-cache "${PY_DIRS[@]}"
 step "mypy (config in pyproject.toml)" mypy
 step "lint-imports (one-way layers, contracts in pyproject.toml)" lint-imports
+step "mlops_jupyter/__init__.pyi matches _EXPORTS" python scripts/package_stub.py --check
 step "labextension: jlpm lint:check" bash -c 'cd labextension && jlpm lint:check'
 step "labextension: jlpm test (jest)" bash -c 'cd labextension && jlpm test --ci'
 # the TypeScript API types are generated from the server's OpenAPI document (itself generated

@@ -175,6 +175,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/models/{name}/owners': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who owns a model (named in its events; the approvers under `approvers: owners`) */
+    get: operations['getModelOwners'];
+    put?: never;
+    /** Replace a model's owners (allowed for its creator, an owner or an admin) */
+    post: operations['setModelOwners'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/models/{name}/versions/{version}': {
     parameters: {
       query?: never;
@@ -380,6 +398,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/notifications': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Events of the models the authenticated user owns: pending approvals, failed gates and checks, rejections (newest first) */
+    get: operations['listNotifications'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -557,6 +592,36 @@ export interface components {
       /** @default null */
       output_notebook: string | null;
     };
+    GovernanceEvent: {
+      /** @description outbox order; ask for events after the newest seen */
+      seq: number;
+      /** @description the webhook-id of its deliveries */
+      event_id: string;
+      /** @enum {string} */
+      type:
+        | 'model.registered'
+        | 'approval.requested'
+        | 'version.approved'
+        | 'version.rejected'
+        | 'alias.promoted'
+        | 'alias.rolled_back'
+        | 'version.archived'
+        | 'gate.failed'
+        | 'check.failed';
+      model: string | null;
+      version: number | null;
+      actor: string | null;
+      /** @description epoch seconds, UTC */
+      at: number;
+      /** @description who to notify */
+      owners: string[];
+      /** @description one line for people */
+      summary: string;
+      /** @description event details; uri names the version */
+      data: {
+        [key: string]: unknown;
+      };
+    };
     LineageEdge: {
       /** @description LineageNode.id data flows from */
       source: string;
@@ -645,6 +710,8 @@ export interface components {
       aliases: {
         [key: string]: number;
       };
+      /** @description users or group:NAME entries (set_owners); empty: the creator is notified */
+      owners: string[];
       alias_history: components['schemas']['AliasEvent'][];
     };
     ModelList: {
@@ -693,6 +760,8 @@ export interface components {
       aliases: {
         [key: string]: number;
       };
+      /** @description users or group:NAME entries (set_owners); empty: the creator is notified */
+      owners: string[];
     };
     ModelVersion: {
       name: string;
@@ -849,6 +918,23 @@ export interface components {
       path: string;
       has_parameters_cell: boolean;
       parameters: components['schemas']['NotebookParameter'][];
+    };
+    Notifications: {
+      /** @description whose notifications these are (the authenticated user) */
+      user: string;
+      /** @description newest first */
+      notifications: components['schemas']['GovernanceEvent'][];
+    };
+    Owners: {
+      name: string;
+      /** @description users, or group:NAME entries (case-folded); empty: the creator is notified */
+      owners: string[];
+    };
+    OwnersRequest: {
+      /** @description the new owners (replaces the list) */
+      owners: string[];
+    } & {
+      [key: string]: unknown;
     };
     RegisterRequest: {
       run_id: string;
@@ -1741,6 +1827,146 @@ export interface operations {
       };
     };
   };
+  getModelOwners: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description registered model name */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the owners */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Owners'];
+        };
+      };
+      /** @description invalid model name */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not authenticated (or XSRF check failed) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description no such model */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  setModelOwners: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description registered model name */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['OwnersRequest'];
+      };
+    };
+    responses: {
+      /** @description the new owners */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Owners'];
+        };
+      };
+      /** @description invalid input; the message says which parameter and why */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not authenticated (or XSRF check failed) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description no such model */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the authenticated user may not change this model's owners */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   getModelVersion: {
     parameters: {
       query?: never;
@@ -2614,6 +2840,66 @@ export interface operations {
       };
       /** @description no such notebook */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the store's state refuses the request: a stored blob is missing or fails verification, or the store cannot be opened or written (the message says which) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description a bug: the body's error_id names the server log entry with the details */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listNotifications: {
+    parameters: {
+      query?: {
+        /** @description only events after this seq */
+        after?: number;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the notifications */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Notifications'];
+        };
+      };
+      /** @description invalid input; the message says which parameter and why */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not authenticated (or XSRF check failed) */
+      403: {
         headers: {
           [name: string]: unknown;
         };

@@ -300,7 +300,25 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
       }
     }
 
-    void app.restored.then(() => model.start());
+    // governance: the events of the user's models in the notification center
+    // (loaded after the application started; nothing waits for it)
+    const startNotifications = async () => {
+      const { GovernanceNotifier } = await import('./governance');
+      const notifier = new GovernanceNotifier({
+        settings: app.serviceManager.serverSettings,
+        openVersion: (name, version) => {
+          actions.showModelLineage(name, version);
+          app.shell.activateById(SIDEBAR_ID);
+        }
+      });
+      panel.disposed.connect(() => notifier.dispose());
+      notifier.start();
+    };
+
+    void app.restored.then(() => {
+      void model.start();
+      void startNotifications();
+    });
     return panel;
   }
 };

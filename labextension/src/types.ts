@@ -90,3 +90,7 @@ export type ISweepProgress = Schemas['SweepProgress'];
 export type ISweepSummary = Schemas['SweepSummary'];
 export type ISweepDetail = Schemas['SweepDetail'];
 export type IModelServer = Schemas['ModelServer'];
+// governance (issue 14): owners and the user's notifications
+export type IOwners = Schemas['Owners'];
+export type IGovernanceEvent = Schemas['GovernanceEvent'];
+export type INotifications = Schemas['Notifications'];

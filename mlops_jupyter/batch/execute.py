@@ -13,10 +13,10 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.batch.parameters import ParameterError, read_notebook
+from mlops_jupyter.tracking.display import html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,18 +74,7 @@ class NotebookRun:
         return pd.DataFrame(json.loads(get_run(self.run_id).artifact_bytes(CELLS_ARTIFACT)))
 
     def _repr_html_(self) -> str:
-        colour = {"finished": "green", "failed": "red"}.get(self.status, "grey")
-        rows = "".join(
-            f"<tr><td>{escape(k)}</td><td>{escape(repr(v))}</td></tr>"
-            for k, v in [*sorted(self.parameters.items()), *sorted(self.metrics.items())]
-        )
-        error = f"<pre>{escape(self.error)}</pre>" if self.error else ""
-        return (
-            f"<div class='mlops-notebook-run'><b>notebook run</b> <code>{escape(self.run_id or '-')}</code> "
-            f"<span style='color:{colour}'>{escape(self.status)}</span> "
-            f"{'' if self.duration_s is None else f'{self.duration_s:.1f} s'}"
-            f"<table>{rows}</table>{error}</div>"
-        )
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 def notebook_kernel(notebook: str, kernel_name: str | None) -> str:

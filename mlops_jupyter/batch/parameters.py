@@ -18,9 +18,10 @@ import tokenize
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mlops_jupyter.tracking.display import html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -137,17 +138,7 @@ class ParameterList(list[NotebookParameter]):
         return pd.DataFrame([{c: p.to_dict()[c] for c in columns} for p in self], columns=columns)
 
     def _repr_html_(self) -> str:
-        if not self.has_cell:
-            return "<p>This notebook has no cell tagged <code>parameters</code>.</p>"
-        rows = "".join(
-            f"<tr><td><code>{escape(p.name)}</code></td><td>{escape(p.type_name)}</td>"
-            f"<td><code>{escape(p.default_source)}</code></td><td>{escape(p.help or '')}</td></tr>"
-            for p in self
-        )
-        return (
-            "<table class='mlops-params'><thead><tr><th>name</th><th>type</th><th>default</th>"
-            f"<th>help</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 # -- reading the parameters cell -------------------------------------------------------------

@@ -18,7 +18,6 @@ import os
 import platform
 import tempfile
 from dataclasses import asdict, dataclass, field
-from html import escape
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from mlops_jupyter.batch.execute import NotebookRun, PointTask, execute_point
 from mlops_jupyter.batch.record import INPUT_ARTIFACT, PARAMETERS_ARTIFACT
+from mlops_jupyter.tracking.display import html
 from mlops_jupyter.tracking.query import RunView, get_run
 
 DEFAULT_TOLERANCE = 1e-9
@@ -119,20 +119,7 @@ class ReproduceReport:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        colour = "green" if self.reproduced else "red"
-        metric_rows = "".join(
-            f"<tr><td>{escape(m.key)}</td><td>{_number(m.recorded)}</td><td>{_number(m.reproduced)}</td>"
-            f"<td>{'✓' if m.matches else '✗'}</td></tr>"
-            for m in self.metrics
-        )
-        items = "".join(f"<li>{escape(reason)}</li>" for reason in self.reasons + self.notes)
-        return (
-            f"<div class='mlops-reproduce'><b style='color:{colour}'>"
-            f"{'reproduced' if self.reproduced else 'not reproduced'}</b> run <code>{escape(self.run_id)}</code>"
-            + (f" → <code>{escape(self.new_run_id)}</code>" if self.new_run_id else "")
-            + f"<ul>{items}</ul><table><tr><th>metric</th><th>recorded</th><th>now</th><th></th></tr>"
-            f"{metric_rows}</table></div>"
-        )
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 _SOURCES = {"snapshot": "restored from the snapshot", "live": "read from the live path"}

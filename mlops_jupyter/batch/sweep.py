@@ -18,7 +18,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from mlops_jupyter.batch.parameters import (
     parse_text,
     resolve_parameters,
 )
+from mlops_jupyter.tracking.display import html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -357,15 +357,7 @@ class SweepResult:
         return frame.reset_index(drop=True)
 
     def _repr_html_(self) -> str:
-        counts = {
-            s: sum(p.status == s for p in self.points) for s in ("finished", "failed", "killed")
-        }
-        summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-        return (
-            f"<div class='mlops-sweep'><b>sweep</b> <code>{escape(self.sweep_run_id)}</code> "
-            f"<i>{escape(self.status)}</i> — {escape(summary)}"
-            f"{self.to_frame().to_html(index=False, na_rep='', max_rows=200)}</div>"
-        )
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 def _cell(value: Any) -> Any:
@@ -445,13 +437,7 @@ class SweepHandle:
         return result
 
     def _repr_html_(self) -> str:
-        progress = self.progress()
-        state = "done" if self.done() else ("cancelling" if self.cancelled else "running")
-        return (
-            f"<div class='mlops-sweep-handle'><b>sweep</b> <code>{escape(self.sweep_run_id)}</code> "
-            f"<i>{state}</i>: {progress.completed}/{progress.total} points — {progress.finished} finished, "
-            f"{progress.failed} failed, {progress.killed} killed</div>"
-        )
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
     def _report(self, point: NotebookRun) -> None:
         with self._lock:

@@ -53,9 +53,15 @@ class RegisteredModel:
     versions: int = 0
     latest_version: int | None = None
     aliases: dict[str, int] = field(default_factory=dict)
+    owners: list[str] = field(default_factory=list)  # set with set_owners (registry/owners.py)
 
     @classmethod
-    def from_row(cls, row: dict[str, Any], aliases: list[dict[str, Any]]) -> RegisteredModel:
+    def from_row(
+        cls,
+        row: dict[str, Any],
+        aliases: list[dict[str, Any]],
+        owners: list[str] | None = None,
+    ) -> RegisteredModel:
         return cls(
             name=row["name"],
             description=row["description"],
@@ -66,6 +72,7 @@ class RegisteredModel:
             versions=int(row.get("versions") or 0),
             latest_version=row.get("latest_version"),
             aliases={a["alias"]: a["version"] for a in aliases},
+            owners=list(owners or []),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +86,7 @@ class RegisteredModel:
             "versions": self.versions,
             "latest_version": self.latest_version,
             "aliases": dict(self.aliases),
+            "owners": list(self.owners),
         }
 
 
@@ -101,7 +109,13 @@ def list_models(*, store: Store | None = None) -> list[RegisteredModel]:
     store = store or get_store()
 
     def read(tx: RegistryTransaction) -> list[RegisteredModel]:
-        return [RegisteredModel.from_row(row, tx.aliases(row["name"])) for row in tx.models()]
+        from mlops_jupyter.store.owners import owners_by_model
+
+        owners = owners_by_model(tx.conn)
+        return [
+            RegisteredModel.from_row(row, tx.aliases(row["name"]), owners.get(row["name"]))
+            for row in tx.models()
+        ]
 
     return store.registry.read(read)
 
@@ -111,8 +125,10 @@ def get_model(name: str, *, store: Store | None = None) -> RegisteredModel:
 
     def read(tx: RegistryTransaction) -> RegisteredModel:
         require_model(tx, name)
+        from mlops_jupyter.store.owners import owners
+
         row = next(row for row in tx.models() if row["name"] == name)
-        return RegisteredModel.from_row(row, tx.aliases(name))
+        return RegisteredModel.from_row(row, tx.aliases(name), owners(tx.conn, name))
 
     return store.registry.read(read)
 

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_jupyter.registry.audit import ACTIONS
+from mlops_jupyter.store.outbox import EVENT_TYPES
 from mlops_jupyter.tracking.api import RUN_KINDS
 
 API_VERSION = "v1"
@@ -294,6 +295,10 @@ class ModelSummary(Response):
     versions: int = Field(description="number of versions")
     latest_version: int | None
     aliases: dict[str, int] = Field(description="alias -> version")
+    owners: list[str] = Field(
+        default_factory=list,
+        description="users or group:NAME entries (set_owners); empty: the creator is notified",
+    )
 
 
 class ModelList(Response):
@@ -644,3 +649,42 @@ class NotebookParametersQuery(Query):
         description="notebook path relative to the server root",
         json_schema_extra={"pattern": NOTEBOOK_PATTERN},
     )
+
+
+# -- governance: owners and notifications (issue 14) ------------------------------------------
+EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
+MAX_NOTIFICATIONS = 200
+
+
+class Owners(Response):
+    name: str
+    owners: list[str] = Field(
+        description="users, or group:NAME entries (case-folded); empty: the creator is notified"
+    )
+
+
+class OwnersRequest(Request):
+    owners: list[str] = Field(max_length=50, description="the new owners (replaces the list)")
+
+
+class GovernanceEvent(Response):
+    seq: int = Field(description="outbox order; ask for events after the newest seen")
+    event_id: str = Field(description="the webhook-id of its deliveries")
+    type: EventType
+    model: str | None
+    version: int | None
+    actor: str | None
+    at: Epoch
+    owners: list[str] = Field(description="who to notify")
+    summary: str = Field(description="one line for people")
+    data: dict[str, Any] = Field(description="event details; uri names the version")
+
+
+class Notifications(Response):
+    user: str = Field(description="whose notifications these are (the authenticated user)")
+    notifications: list[GovernanceEvent] = Field(description="newest first")
+
+
+class NotificationsQuery(Query):
+    after: int = Field(0, ge=0, le=MAX_OFFSET, description="only events after this seq")
+    limit: int = Field(20, ge=1, le=MAX_NOTIFICATIONS)

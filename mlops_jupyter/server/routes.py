@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from mlops_jupyter.server import models as m
 from mlops_jupyter.server.handlers_audit import AuditHandler
+from mlops_jupyter.server.handlers_governance import NotificationsHandler, OwnersHandler
 from mlops_jupyter.server.handlers_lineage import LineageHandler
 from mlops_jupyter.server.handlers_meta import VersionHandler
 from mlops_jupyter.server.handlers_models import (
@@ -275,6 +276,31 @@ ROUTES: list[Route] = [
         ),
     ),
     Route(
+        "/models/{name}/owners",
+        OwnersHandler,
+        params={"name": MODEL_NAME},
+        get=Op(
+            "getModelOwners",
+            "Who owns a model (named in its events; the approvers under `approvers: owners`)",
+            "governance",
+            m.Owners,
+            "the owners",
+            errors={400: "invalid model name", 404: "no such model"},
+        ),
+        post=Op(
+            "setModelOwners",
+            "Replace a model's owners (allowed for its creator, an owner or an admin)",
+            "governance",
+            m.Owners,
+            "the new owners",
+            body=m.OwnersRequest,
+            errors={
+                404: "no such model",
+                409: "the authenticated user may not change this model's owners",
+            },
+        ),
+    ),
+    Route(
         "/models/{name}/versions/{version}",
         ModelVersionHandler,
         params={"name": MODEL_NAME, "version": MODEL_VERSION},
@@ -464,6 +490,20 @@ ROUTES: list[Route] = [
                 403: "the path leaves the server root, or not authenticated",
                 404: "no such notebook",
             },
+        ),
+    ),
+    # -- governance ---------------------------------------------------------------------------
+    Route(
+        "/notifications",
+        NotificationsHandler,
+        get=Op(
+            "listNotifications",
+            "Events of the models the authenticated user owns: pending approvals, failed gates "
+            "and checks, rejections (newest first)",
+            "governance",
+            m.Notifications,
+            "the notifications",
+            query=m.NotificationsQuery,
         ),
     ),
 ]

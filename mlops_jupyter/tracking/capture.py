@@ -144,13 +144,17 @@ class Capture:
         names: CellNames,
         max_bytes: int,
         notebook_path: str | None = None,
-        max_child_runs: int = 5,
+        max_child_runs: int | None = None,
         also_link: tuple[str, ...] = (),
     ) -> None:
         from mlops_jupyter.tracking.patching import Patches
 
         self.run = run
         self.notebook_path = notebook_path
+        if max_child_runs is None:  # engine-run notebooks and start_run blocks: the process's
+            from mlops_jupyter.tracking.settings import SWITCHES
+
+            max_child_runs = SWITCHES.max_child_runs
         self.max_child_runs = max_child_runs  # child runs per search: its best candidates
         self.namespace = namespace
         self.names = names

@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.tracking.display import html
 from mlops_jupyter.tracking.fingerprint import fingerprint_file, fingerprint_object
 
 if TYPE_CHECKING:
@@ -46,11 +46,7 @@ class DatasetRef:
     dataset_id: str | None = None
 
     def _repr_html_(self) -> str:
-        shape = f"{self.rows} × {self.columns}" if self.rows is not None else ""
-        return (
-            f"<span class='mlops-dataset'><b>{escape(self.uri)}</b> "
-            f"<code>{self.fingerprint[:12]}</code> {escape(self.format or '')} {shape}</span>"
-        )
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 def describe_frame(frame: Any) -> tuple[int | None, int | None, dict[str, str] | None]:

@@ -20,13 +20,14 @@ T = TypeVar("T")
 #: Modules that register renderers when imported (loaded on the first render).
 VIEW_MODULES = ["mlops_jupyter.widgets.renderers"]
 
-_renderers: dict[type, Callable[[Any], str]] = {}
+_renderers: dict[str, Callable[[Any], str]] = {}  # "module.QualName" -> view
 _loaded = False
 _lock = threading.Lock()
 
 
-def renders(kind: type) -> Callable[[Callable[[T], str]], Callable[[T], str]]:
-    """Decorator of a view function: it draws results of type ``kind`` (and subclasses)."""
+def renders(kind: str) -> Callable[[Callable[[T], str]], Callable[[T], str]]:
+    """Decorator of a view function: it draws results of the type named ``kind``
+    (``"module.QualName"``, and its subclasses). Named, so registering imports nothing."""
 
     def register(function: Callable[[T], str]) -> Callable[[T], str]:
         _renderers[kind] = function
@@ -49,7 +50,7 @@ def html(result: Any) -> str:
     """The registered view of ``result`` as HTML (its escaped ``repr`` when none is)."""
     _load_views()
     for kind in type(result).__mro__:
-        renderer = _renderers.get(kind)
+        renderer = _renderers.get(f"{kind.__module__}.{kind.__qualname__}")
         if renderer is not None:
             return renderer(result)
     return f"<pre>{escape(repr(result))}</pre>"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.store import Store, get_store
 from mlops_jupyter.store.filters import all_of, parse_filter, parse_order_by
+from mlops_jupyter.tracking.display import html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -212,32 +212,7 @@ class RunView:
         return data
 
     def _repr_html_(self) -> str:
-        def table(title: str, values: dict[str, Any]) -> str:
-            if not values:
-                return ""
-            rows = "".join(
-                f"<tr><td>{escape(str(k))}</td><td>{escape(repr(v))}</td></tr>"
-                for k, v in sorted(values.items())
-            )
-            return f"<h4>{title}</h4><table>{rows}</table>"
-
-        header = (
-            f"<h3>Run {escape(self.name or self.run_id)} <small>{escape(self.run_id)}</small></h3>"
-            f"<p>{escape(self.kind)} · <b>{escape(self.status)}</b> · attempt {self.attempt} · "
-            f"experiment {escape(self.experiment)}</p>"
-        )
-        datasets = "".join(
-            f"<li>{role}: {escape(d.get('uri') or '')} <code>{escape((d.get('fingerprint') or '')[:12])}</code></li>"
-            for role, items in (("input", self.inputs), ("output", self.outputs))
-            for d in items
-        )
-        return (
-            header
-            + table("Params", self.params)
-            + table("Metrics", self.metrics)
-            + table("Tags", self.tags)
-            + (f"<h4>Data</h4><ul>{datasets}</ul>" if datasets else "")
-        )
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 class RunNotFoundError(LookupError):

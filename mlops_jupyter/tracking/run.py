@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlops_jupyter.store.runs import MetricColumns, ParamRow, ValueBatch
+from mlops_jupyter.tracking.display import html
 from mlops_jupyter.tracking.values import (
     check_key,
     check_step,
@@ -274,13 +275,7 @@ class Run:
         return f"<Run {self.run_id} {self.name or ''} {self.status}>"
 
     def _repr_html_(self) -> str:
-        from html import escape
-
-        metrics = ", ".join(f"{escape(k)}={v:.4g}" for k, v in sorted(self.latest_metrics.items()))
-        return (
-            f"<div class='mlops-run'><b>run</b> <code>{escape(self.run_id)}</code> "
-            f"{escape(self.name or '')} <i>{escape(self.status)}</i> {metrics}</div>"
-        )
+        return html(self)  # drawn by the view widgets/ registers (tracking/display.py)
 
 
 def _store_unreachable(error: BaseException) -> bool:

@@ -35,6 +35,7 @@ class CaptureSwitches:
     memory: bool = True
     snapshot_inputs: str | None = None  # None: from the environment, else "auto"
     snapshot_max_bytes: int | None = None  # None: from the environment, else 100 MB
+    max_child_runs: int = 5  # child runs per search CV: its best candidates (Track.max_child_runs)
 
 
 SWITCHES = CaptureSwitches()

@@ -1,6 +1,6 @@
 """The model server over real HTTP on loopback: input shapes, signature errors, headers,
-/version, /metrics, bearer token, body limit, following an alias, pinning, a corrupt version,
-several workers, and `serve ls`."""
+/version, /metrics, following an alias, pinning (with a bearer token and a body limit), a corrupt
+version, several workers, and `serve ls`."""
 
 from __future__ import annotations
 
@@ -137,58 +137,21 @@ def test_shapes_errors_headers_version_metrics_and_ls(serve_store: Path, tmp_pat
     assert mj.model_servers() == []
 
 
-def test_token_and_body_limit(serve_store: Path, tmp_path: Path) -> None:
-    train_and_register("diab", 1.0)
-    mj.promote("diab", 1, "staging")
-    server = ServerProcess(
-        "diab@staging",
-        "--max-body",
-        "2kb",
-        env={"MLOPS_JUPYTER_SERVE_TOKEN": "s3cret"},
-        log=tmp_path / "serve.log",
-    )
-    try:
-        server.wait_ready()
-        payload = {"dataframe_records": _rows(1)}
-        status, head, body = invoke(server.port, payload)
-        assert status == 401 and "bearer token" in body["message"]
-        assert head["www-authenticate"].startswith("Bearer")
-        status, _, body = invoke(server.port, payload, {"Authorization": "Bearer wrong"})
-        assert status == 401
-        status, head, body = invoke(server.port, payload, {"Authorization": "Bearer s3cret"})
-        assert status == 200 and head["mlops-model-version"] == "1"
-        # health, version and metrics stay open (loopback)
-        assert request(server.port, "GET", "/version")[0] == 200
-        big = {"dataframe_records": _rows(40)}
-        status, _, body = invoke(server.port, big, {"Authorization": "Bearer s3cret"})
-        assert status == 413 and "2048 bytes" in body["message"]
-        # chunked upload without Content-Length is counted too
-        chunks = (json.dumps(big).encode()[i : i + 500] for i in range(0, 6000, 500))
-        import http.client
-
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        connection.request(
-            "POST",
-            "/invocations",
-            body=chunks,
-            headers={"Content-Type": "application/json", "Authorization": "Bearer s3cret"},
-            encode_chunked=True,
-        )
-        assert connection.getresponse().status == 413
-        connection.close()
-        assert request(server.port, "GET", "/health")[0] == 200
-    finally:
-        server.stop()
-
-
 def test_follows_pins_and_survives_a_corrupt_version(serve_store: Path, tmp_path: Path) -> None:
     train_and_register("diab", 1.0)
     train_and_register("diab", 0.1)
     v3 = train_and_register("diab", 0.01)
     mj.promote("diab", 1, "staging")
     follower = ServerProcess("diab@staging", "--poll", "0.2", env={}, log=tmp_path / "follow.log")
+    # the pinned server also has a bearer token and a small body limit
     pinned = ServerProcess(
-        "diab@staging", "--pin", "1", "--poll", "0.2", env={}, log=tmp_path / "pin.log"
+        "diab@staging",
+        "--pin",
+        "1",
+        "--max-body",
+        "2kb",
+        env={"MLOPS_JUPYTER_SERVE_TOKEN": "s3cret"},
+        log=tmp_path / "pin.log",
     )
     try:
         follower.wait_ready()
@@ -217,7 +180,36 @@ def test_follows_pins_and_survives_a_corrupt_version(serve_store: Path, tmp_path
         assert follower.version()["error"] is None
         # the pinned server never moved
         assert pinned.version()["version"] == 1 and pinned.version()["pinned"] is True
-        assert invoke(pinned.port, {"dataframe_records": _rows()})[1]["mlops-model-version"] == "1"
+        auth = {"Authorization": "Bearer s3cret"}
+        assert (
+            invoke(pinned.port, {"dataframe_records": _rows()}, auth)[1]["mlops-model-version"]
+            == "1"
+        )
+        # bearer token on /invocations only
+        payload = {"dataframe_records": _rows(1)}
+        status, head, body = invoke(pinned.port, payload)
+        assert status == 401 and "bearer token" in body["message"]
+        assert head["www-authenticate"].startswith("Bearer")
+        assert invoke(pinned.port, payload, {"Authorization": "Bearer wrong"})[0] == 401
+        assert request(pinned.port, "GET", "/version")[0] == 200
+        # the body limit: declared size, and a chunked upload without Content-Length
+        big = {"dataframe_records": _rows(40)}
+        status, _, body = invoke(pinned.port, big, auth)
+        assert status == 413 and "2048 bytes" in body["message"]
+        chunks = (json.dumps(big).encode()[i : i + 500] for i in range(0, 6000, 500))
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", pinned.port, timeout=10)
+        connection.request(
+            "POST",
+            "/invocations",
+            body=chunks,
+            headers={"Content-Type": "application/json", **auth},
+            encode_chunked=True,
+        )
+        assert connection.getresponse().status == 413
+        connection.close()
+        assert request(pinned.port, "GET", "/health")[0] == 200
     finally:
         follower.stop()
         pinned.stop()

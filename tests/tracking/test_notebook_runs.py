@@ -108,3 +108,25 @@ def test_a_kernel_that_died_leaves_its_session_run_killed(
         assert list(frame[frame.kind == "cell"].status) == ["finished"]
     finally:
         reset_stores()
+
+
+def test_a_fresh_store_says_nothing_under_papermill_cli_logging(tmp_path: Path) -> None:
+    """papermill's CLI logs INFO to stderr; creating the store (in the engine's own process)
+    must not add Alembic's migration lines to it."""
+    notebook = tmp_path / "small.ipynb"
+    write_notebook(notebook, "x = 1")
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "papermill", "--no-progress-bar", "--engine", "mlops"),
+            *(str(notebook), str(tmp_path / "out.ipynb")),
+        ],
+        env=kernel_env(MLOPS_JUPYTER_STORE=str(tmp_path / "store")),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Input Notebook:" in result.stderr  # papermill's own INFO logging is on
+    for line in ("Context impl", "Running upgrade", "setup plugin", "alembic"):
+        assert line not in result.stderr

@@ -182,3 +182,23 @@ def test_a_user_cross_val_score_records_no_fold_model(shell) -> None:  # type: i
     )
     assert view.tags[TAG_ESTIMATORS] == "sklearn.model_selection.GridSearchCV"
     assert view.children == []
+
+
+def test_max_child_runs_applies_to_start_run_blocks_too(shell) -> None:  # type: ignore[no-untyped-def]
+    from mlops_jupyter.tracking import settings
+
+    try:
+        run(shell, "%config Track.max_child_runs = 2")
+        code = """\
+            import mlops_jupyter as mj
+            from sklearn.model_selection import GridSearchCV
+            from sklearn.neighbors import KNeighborsClassifier
+            with mj.start_run(name="block") as block:
+                GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3, 5, 7]}, cv=3).fit(X, y)
+            """
+        assert run(shell, textwrap.dedent(code)).success
+        view = mj.get_run(shell.user_ns["block"].run_id)
+        assert len(view.children) == 2
+        assert len(view.artifact_bytes("cv_results.csv").decode().splitlines()) == 5  # header + 4
+    finally:
+        settings.reset()

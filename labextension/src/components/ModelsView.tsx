@@ -11,6 +11,7 @@ import { IAliasEvent, IModelSummary, IModelVersion } from '../types';
 import { AliasBadge, ApprovalBadge } from './badges';
 import { formatTime, formatTimestamp, formatValue, shortId } from './format';
 import { useLoad, useSignals } from './hooks';
+import { OwnersLine } from './OwnersLine';
 import { ServingLine } from './ServingLine';
 import { trans } from '../i18n';
 
@@ -336,6 +337,7 @@ function ModelEntry(props: {
         ))}
       </button>
       <ServingLine model={model} name={summary.name} />
+      <OwnersLine owners={summary.owners} creator={summary.owner} />
       {open && detail.state === 'ready' && detail.value && (
         <div className="jp-mlops-Model-body">
           {detail.value.description && <p>{detail.value.description}</p>}
