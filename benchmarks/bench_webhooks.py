@@ -11,7 +11,7 @@ sample is one `approval.requested` event (no model fitting in the loop). Latency
 event's commit time (both wall clock, same machine). Medians and p90 in milliseconds. Before
 each change in the other-process case a random pause desynchronizes it from the poll.
 
-Usage: python benchmarks/bench_webhooks.py [--events 20] [--poll 0.5]
+Usage: python benchmarks/bench_webhooks.py [--events 20] [--poll 0.5] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -39,10 +39,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--poll", type=float, default=0.5)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="measure on a PostgreSQL store: a fresh schema in this database "
+        "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     os.environ["MLOPS_JUPYTER_STORE"] = str(folder / "store")
+    schema = None
+    if args.postgres:
+        from sqlalchemy import create_engine, text
+
+        schema = f"bench_webhooks_{os.getpid()}"
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        os.environ["MLOPS_JUPYTER_STORE"] = f"{args.postgres}?options=-csearch_path%3D{schema}"
+        os.environ["MLOPS_JUPYTER_ARTIFACTS"] = str(folder / "artifacts")
     os.environ["MLOPS_JUPYTER_USER"] = "alice"
     os.chdir(folder)
 
@@ -125,8 +141,18 @@ def main() -> None:
             other.wait(10)
         remove_hook(hook.hook_id)
         receiver.stop()
+        if schema is not None:
+            from mlops_jupyter.store import reset_stores
+
+            reset_stores()
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     print(file=sys.stderr)
-    print(f"webhook latency, commit -> receiver on loopback ({args.events} events each, ms)")
+    backend = "PostgreSQL" if schema else "SQLite"
+    print(
+        f"webhook latency, commit -> receiver on loopback, {backend} store "
+        f"({args.events} events each, ms)"
+    )
     print(f"{'path':<40}{'median':>10}{'p90':>10}")
     labels = {
         "anchor": "anchor: bare signed POST (no store)",

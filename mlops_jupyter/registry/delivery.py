@@ -32,6 +32,7 @@ from typing import Any
 from mlops_jupyter.registry.events import Event
 from mlops_jupyter.registry.webhooks import WebhookError, decrypt_secret
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.outbox import WROTE_EVENTS
 
 log = logging.getLogger("mlops_jupyter.webhooks")
 USER_AGENT = "mlops-jupyter-webhooks/1"
@@ -156,16 +157,23 @@ class Deliverer:
 
             database = make_url(self.store.location.db_url).database or ""
             self._wal = Path(database + "-wal")
-        # a commit in this process may have written events: look at once instead of polling.
+        # a commit in this process that wrote events: look at once instead of polling.
         # SQLAlchemy's "commit" event fires just before the commit; the connection's return to
         # the pool ("checkin") comes after it, when the new rows are visible to other sessions.
+        # Only transactions that emitted count (emit_event flags the connection), so the
+        # deliverer's own reads and writes do not wake it.
         self._committed = False
         writer = self.store.db.writer
+        sa_event.listen(writer, "begin", self._on_begin)
         sa_event.listen(writer, "commit", self._on_commit)
         sa_event.listen(writer, "checkin", self._on_checkin)
 
-    def _on_commit(self, _conn: Any) -> None:
-        self._committed = True
+    def _on_begin(self, conn: Any) -> None:
+        conn.info.pop(WROTE_EVENTS, None)  # the flag describes the current transaction only
+
+    def _on_commit(self, conn: Any) -> None:
+        if conn.info.get(WROTE_EVENTS):
+            self._committed = True
 
     def _on_checkin(self, _dbapi_connection: Any, _record: Any) -> None:
         if self._committed:
@@ -177,7 +185,12 @@ class Deliverer:
 
         self.stop()
         writer = self.store.db.writer
-        for name, listener in (("commit", self._on_commit), ("checkin", self._on_checkin)):
+        listeners = (
+            ("begin", self._on_begin),
+            ("commit", self._on_commit),
+            ("checkin", self._on_checkin),
+        )
+        for name, listener in listeners:
             if sa_event.contains(writer, name, listener):
                 sa_event.remove(writer, name, listener)
 

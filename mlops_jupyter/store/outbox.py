@@ -42,6 +42,7 @@ from mlops_jupyter.store.schema import (
 )
 
 OUTBOX_LOCK_KEY = 731_640_214  # PostgreSQL advisory lock id serializing event emitters
+WROTE_EVENTS = "mlops_outbox_wrote_events"  # Connection.info flag: this transaction emitted
 
 EVENT_TYPES = (
     "model.registered",
@@ -112,6 +113,7 @@ def emit_event(
     seq = conn.execute(
         outbox_events.insert().values(**row).returning(outbox_events.c.seq)
     ).scalar_one()
+    conn.info[WROTE_EVENTS] = True  # a deliverer in this process wakes when this commits
     row["seq"] = int(seq)
     _fan_out(conn, row)
     return row

@@ -15,6 +15,8 @@ import mlops_jupyter as mj
 from mlops_jupyter.cli import cli
 from mlops_jupyter.registry.bundle_test import check_bundle
 
+pytestmark = pytest.mark.slow  # each check starts a fresh Python that imports scikit-learn
+
 
 def _rewrite_manifest(bundle: Path) -> None:
     """What a careful tamperer does: recompute the manifest after editing."""

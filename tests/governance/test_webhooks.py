@@ -187,6 +187,7 @@ def test_secrets_are_encrypted_and_never_returned(sqlite_store, tmp_path) -> Non
         add_hook("http://127.0.0.1:9/", events="model.exploded")
 
 
+@pytest.mark.slow
 def test_a_killed_process_delivers_after_restart(sqlite_store, receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The change commits, the process dies (SIGKILL) before any delivery; a deliverer started
     afterwards delivers the event."""
