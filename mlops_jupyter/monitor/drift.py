@@ -581,7 +581,9 @@ def compare(
         m = 1
     else:
         m = max(len(counted), 1)
-        rule_text = f"any column drifts (p-value tests at alpha/{m} = {alpha / m:.3g}, Bonferroni)"
+        rule_text = "any column drifts"
+        if any(r.method in P_VALUE_METHODS for r in counted):
+            rule_text += f" (p-value tests at alpha/{m} = {alpha / m:.3g}, Bonferroni)"
     for r in results:
         if r.method in P_VALUE_METHODS:
             r.threshold = (r.threshold if threshold is not None else alpha) / m
