@@ -33,6 +33,7 @@ the nbformat-4.5 id of the notebook cell whose source is the code run (plain pap
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import functools
 import re
@@ -346,6 +347,13 @@ def _notes(cell: Any) -> list[str]:
     return notes
 
 
+def _run_count(text: str) -> int:
+    """``%runs -n``: a number of runs."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of runs, got {text!r}")
+    return int(text)
+
+
 @magics_class
 class TrackingMagics(Magics):
     """``%%track``, ``%runs``, ``%lineage``, ``%compare``."""
@@ -398,13 +406,26 @@ class TrackingMagics(Magics):
         """
         self.tracker.run_tracked(parse_options(line), cell)
 
+    @magic_arguments()
+    @argument("-e", "--experiment", help="Only runs of this experiment.")
+    @argument("-n", "--limit", type=_run_count, help="Most runs to show (default 50).")
+    @argument(
+        "filter",
+        nargs=argparse.REMAINDER,
+        help="The run filter language, e.g. metrics.acc > 0.9 and params.model = 'rf'.",
+    )
     @line_magic
     def runs(self, line: str) -> None:
         """``%runs [-e EXPERIMENT] [-n LIMIT] [FILTER]``: a sortable, filterable table of runs.
 
         FILTER is the run filter language, e.g. ``metrics.acc > 0.9 and params.model = 'rf'``.
         """
-        experiment, limit, filter_text = _runs_arguments(line)
+        from mlops_jupyter.widgets.runs_table import DEFAULT_LIMIT
+
+        args = parse_argstring(self.runs, line)
+        # IPython splits without POSIX rules: quoted literals keep their quotes
+        experiment, filter_text = args.experiment, " ".join(args.filter)
+        limit = DEFAULT_LIMIT if args.limit is None else args.limit
         with _as_usage_errors():
             if self.tracker._mode() == "widget":
                 from mlops_jupyter.widgets.runs_table import RunsBrowser
@@ -468,26 +489,6 @@ def _as_usage_errors() -> Iterator[None]:
         yield
     except (FilterError, LineageTargetError, RunNotFoundError) as error:
         raise UsageError(str(error)) from None
-
-
-def _runs_arguments(line: str) -> tuple[str | None, int, str]:
-    """Leading ``-e EXPERIMENT`` / ``-n LIMIT``, then the filter verbatim (quotes kept)."""
-    from mlops_jupyter.widgets.runs_table import DEFAULT_LIMIT
-
-    experiment, limit = None, DEFAULT_LIMIT
-    rest = line.strip()
-    while True:
-        match = re.match(r"^(-e|--experiment|-n|--limit)\s+(\S+)\s*", rest)
-        if match is None:
-            return experiment, limit, rest
-        flag, value = match.groups()
-        if flag in ("-n", "--limit"):
-            if not value.isdigit():
-                raise UsageError(f"%runs {flag}: expected a number of runs, got {value!r}")
-            limit = int(value)
-        else:
-            experiment = value
-        rest = rest[match.end() :]
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -15,6 +15,8 @@ import {
   IModelSummary,
   IModelVersionDetail,
   IMonitorCheck,
+  IMonitorCheckDetail,
+  IRetrainState,
   INotebookParameters,
   IRunDetail,
   IRunsPage,
@@ -186,6 +188,33 @@ export class MlopsClient {
       this.serverSettings
     );
     return answer.checks;
+  }
+
+  monitorCheck(checkId: string): Promise<IMonitorCheckDetail> {
+    return requestAPI<IMonitorCheckDetail>(
+      `monitor/${encodeURIComponent(checkId)}`,
+      this.serverSettings
+    );
+  }
+
+  startRetrain(body: {
+    name: string;
+    alias?: string;
+    data?: string;
+    check_id?: string;
+  }): Promise<IRetrainState> {
+    return requestAPI<IRetrainState>(
+      'monitor/retrain',
+      this.serverSettings,
+      post(body)
+    );
+  }
+
+  retrainState(retrainId: string): Promise<IRetrainState> {
+    return requestAPI<IRetrainState>(
+      `monitor/retrain/${encodeURIComponent(retrainId)}`,
+      this.serverSettings
+    );
   }
 
   notebookParameters(path: string): Promise<INotebookParameters> {

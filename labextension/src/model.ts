@@ -23,6 +23,8 @@ import {
   IModelSummary,
   IModelVersionDetail,
   IMonitorCheck,
+  IMonitorCheckDetail,
+  IRetrainState,
   INotebookParameters,
   IRun,
   IRunDetail,
@@ -484,6 +486,74 @@ export class MlopsModel implements IDisposable {
     }
   }
 
+  /** One check with its full report (per-column statistics, histograms). */
+  checkDetail(checkId: string): Promise<IMonitorCheckDetail> {
+    return this._guard(this.client.monitorCheck(checkId));
+  }
+
+  /** Retrains started from this page, by `name@alias`, newest state. */
+  get retrains(): Map<string, IRetrainState> {
+    return this._retrains;
+  }
+
+  get retrainsChanged(): ISignal<this, Map<string, IRetrainState>> {
+    return this._retrainsChanged;
+  }
+
+  /**
+   * Retrain `name@alias` on `data` (a path under the server root) through the
+   * batch engine; the state is polled until the run ends. Resolves with the
+   * final state (or null when the server refused to start it).
+   */
+  async retrain(
+    name: string,
+    alias: string,
+    data?: string,
+    checkId?: string
+  ): Promise<IRetrainState | null> {
+    const key = `${name}@${alias}`;
+    let state: IRetrainState;
+    try {
+      state = await this.client.startRetrain({
+        name,
+        alias,
+        ...(data ? { data } : {}),
+        ...(checkId ? { check_id: checkId } : {})
+      });
+    } catch (error) {
+      this._notifier.error(
+        `Retrain of ${key} refused: ${(error as Error).message}`
+      );
+      return null;
+    }
+    const update = (next: IRetrainState) => {
+      state = next;
+      // a new map each time: views compare what the signal carries
+      this._retrains = new Map(this._retrains).set(key, next);
+      this._retrainsChanged.emit(this._retrains);
+    };
+    update(state);
+    while (state.status === 'running' && !this.isDisposed) {
+      await new Promise(resolve => setTimeout(resolve, this._retrainPollMs));
+      try {
+        update(await this.client.retrainState(state.retrain_id));
+      } catch (error) {
+        this._notifier.error(`Retrain of ${key}: ${(error as Error).message}`);
+        return null;
+      }
+    }
+    if (state.status === 'finished') {
+      const candidate = state.result?.candidate;
+      const action = state.result?.action;
+      this._notifier.success(`Retrained ${key}: v${candidate} (${action})`);
+    } else {
+      this._notifier.error(`Retrain of ${key} failed: ${state.error ?? ''}`);
+    }
+    void this.refreshChecks();
+    void this.refreshModels();
+    return state;
+  }
+
   // -- sweeps --------------------------------------------------------------
 
   /** Sweeps started from this page, newest first, with their progress. */
@@ -753,6 +823,9 @@ export class MlopsModel implements IDisposable {
   private _modelChanged = new Signal<this, string>(this);
 
   private _checks: IMonitorCheck[] | null = null;
+  private _retrains = new Map<string, IRetrainState>();
+  private _retrainsChanged = new Signal<this, Map<string, IRetrainState>>(this);
+  private _retrainPollMs = 1000;
   private _checksChanged = new Signal<this, IMonitorCheck[]>(this);
 
   private _sweeps: ISweepSummary[] = [];

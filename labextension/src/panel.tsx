@@ -3,7 +3,7 @@
  * `ReactWidget`s over one `MlopsModel`; and the main-area widgets for run
  * detail and run comparison.
  */
-import { MainAreaWidget } from '@jupyterlab/apputils';
+import { InputDialog, MainAreaWidget } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import {
@@ -32,7 +32,7 @@ import { SweepsView } from './components/SweepsView';
 import { compareIcon, mlopsIcon, runIcon } from './icons';
 import { ConnectionState, MlopsModel } from './model';
 import { IMlopsSidebar, SIDEBAR_ID } from './tokens';
-import { TRANSLATION_DOMAIN } from './i18n';
+import { trans as bundle, TRANSLATION_DOMAIN } from './i18n';
 import { FRONTEND_VERSION } from './version';
 
 export { TRANSLATION_DOMAIN };
@@ -149,6 +149,22 @@ export interface ISidebarActions extends IModelActions, IRunActions {
   compare(runIds: string[]): void;
 }
 
+/** The Retrain action's question: the new data's path ('' keeps the old data). */
+async function askRetrainData(
+  name: string,
+  alias: string
+): Promise<string | null> {
+  const answer = await InputDialog.getText({
+    title: bundle.__('Retrain %1@%2', name, alias),
+    label: bundle.__(
+      'New training data (a CSV/parquet path relative to the server root; empty: the same data)'
+    ),
+    placeholder: 'data/new.csv',
+    okLabel: bundle.__('Retrain')
+  });
+  return answer.button.accept ? (answer.value ?? '').trim() : null;
+}
+
 /**
  * The MLOps sidebar.
  */
@@ -205,7 +221,17 @@ export class MlopsSidebar extends SidePanel implements IMlopsSidebar {
         'monitoring',
         trans.__('Monitoring'),
         400,
-        () => <MonitorView model={model} onOpenRun={actions.openRun} />
+        () => (
+          <MonitorView
+            model={model}
+            onOpenRun={actions.openRun}
+            actions={{
+              openNotebook: actions.openNotebook,
+              rollback: actions.rollback,
+              askDataPath: askRetrainData
+            }}
+          />
+        )
       ],
       [
         'sweeps',

@@ -38,6 +38,50 @@ export type IGateResult = Schemas['GateResult'];
 export type IGateReport = Schemas['GateReport'];
 export type IMonitorCheck = Schemas['MonitorCheck'];
 export type CheckStatus = IMonitorCheck['status'];
+export type IRetrainState = Schemas['RetrainState'];
+
+/*
+ * A check's report is a free-form object in the document (its shape is the Python
+ * DriftReport/PerformanceReport's `to_dict()`); these name the parts the Monitoring section draws.
+ */
+
+/** Paired reference/current shares per bin (numbers) or category. */
+export interface IHistogram {
+  edges?: number[];
+  labels?: string[];
+  reference: number[];
+  current: number[];
+}
+
+/** One column of a drift report. */
+export interface IColumnDrift {
+  column: string;
+  kind: string;
+  method: string;
+  statistic: number | null;
+  p_value: number | null;
+  threshold: number;
+  drifted: boolean;
+  band?: string | null;
+  histogram: IHistogram;
+  stats: Record<string, number | null>;
+}
+
+/** `GET monitor/{check_id}`, with the report's drawn parts named. */
+export type IMonitorCheckDetail = Omit<
+  Schemas['MonitorCheckDetail'],
+  'report'
+> & {
+  report: {
+    columns?: IColumnDrift[];
+    problems?: Array<{ kind: string; severity: string; message: string }>;
+    metrics?: Array<Record<string, unknown>>;
+    rule?: string;
+    on?: string;
+    error?: number;
+    [key: string]: unknown;
+  };
+};
 export type INotebookParameter = Schemas['NotebookParameter'];
 export type INotebookParameters = Schemas['NotebookParameters'];
 export type ISweepRequest = Schemas['SweepRequest'];

@@ -211,6 +211,14 @@ def _finite_sorted(series: pd.Series) -> np.ndarray:
     return np.sort(finite)
 
 
+def _sorted_quantile(values: np.ndarray, q: float) -> float:
+    """numpy's default (linear) quantile of an already sorted array, without re-sorting it."""
+    position = q * (len(values) - 1)
+    below = int(position)
+    above = min(below + 1, len(values) - 1)
+    return float(values[below] + (values[above] - values[below]) * (position - below))
+
+
 def wasserstein_sorted(u: np.ndarray, v: np.ndarray) -> float:
     """The 1-Wasserstein distance of two sorted samples (equal weights): the area between their
     quantile functions, summed over the merged breakpoints (linear after sorting; equals
@@ -581,7 +589,9 @@ def compare(
         m = 1
     else:
         m = max(len(counted), 1)
-        rule_text = f"any column drifts (p-value tests at alpha/{m} = {alpha / m:.3g}, Bonferroni)"
+        rule_text = "any column drifts"
+        if any(r.method in P_VALUE_METHODS for r in counted):
+            rule_text += f" (p-value tests at alpha/{m} = {alpha / m:.3g}, Bonferroni)"
     for r in results:
         if r.method in P_VALUE_METHODS:
             r.threshold = (r.threshold if threshold is not None else alpha) / m
@@ -645,10 +655,10 @@ def _column(
                 problems.append(_problem("all_missing", f"{name!r} has no finite values", name))
                 return None, problems
             statistic, p_value, _ = _numeric_raw(name, r_sorted, c_sorted, chosen)
-            low, high = float(np.quantile(r_sorted, 0.01)), float(np.quantile(r_sorted, 0.99))
+            low, high = _sorted_quantile(r_sorted, 0.01), _sorted_quantile(r_sorted, 0.99)
             edges = _hist_edges(
-                min(low, float(np.quantile(c_sorted, 0.01))),
-                max(high, float(np.quantile(c_sorted, 0.99))),
+                min(low, _sorted_quantile(c_sorted, 0.01)),
+                max(high, _sorted_quantile(c_sorted, 0.99)),
             )
             hist = {
                 "edges": edges.tolist(),

@@ -9,13 +9,14 @@ waits until the previous is delivered or failed. The ``webhook-id`` is the event
 every try and for every subscriber, so receivers can drop duplicates.
 
 Runs as ``mlops-jupyter hooks deliver [--follow]`` and as a thread in the Jupyter server
-extension; commits in the same process wake it at once; on an embedded (SQLite) store a change
-of the write-ahead log (a stat every 50 ms) shows another process's commit; otherwise (PostgreSQL)
-other processes' events are seen at the next poll.
+extension; commits in the same process wake it at once; another process's commit is seen through
+a change of the write-ahead log (embedded SQLite store, a stat every 50 ms) or a NOTIFY on channel
+``mlops_outbox`` (PostgreSQL, sent by ``emit_event`` at commit); the poll is the fallback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -32,7 +33,7 @@ from typing import Any
 from mlops_jupyter.registry.events import Event
 from mlops_jupyter.registry.webhooks import WebhookError, decrypt_secret
 from mlops_jupyter.store import Store, get_store
-from mlops_jupyter.store.outbox import WROTE_EVENTS
+from mlops_jupyter.store.outbox import NOTIFY_CHANNEL, WROTE_EVENTS
 
 log = logging.getLogger("mlops_jupyter.webhooks")
 USER_AGENT = "mlops-jupyter-webhooks/1"
@@ -151,6 +152,8 @@ class Deliverer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.delivered = 0
+        self._listen: Any = None
+        self._listen_failed = False
         self._wal: Path | None = None
         if self.store.location.dialect == "sqlite":
             from sqlalchemy.engine import make_url
@@ -180,10 +183,17 @@ class Deliverer:
             self._committed = False
             self._wake.set()
 
+    def _close_listener(self) -> None:
+        if self._listen is not None:
+            with contextlib.suppress(Exception):  # already broken
+                self._listen.close()
+            self._listen = None
+
     def close(self) -> None:
         from sqlalchemy import event as sa_event
 
         self.stop()
+        self._close_listener()
         writer = self.store.db.writer
         listeners = (
             ("begin", self._on_begin),
@@ -290,9 +300,45 @@ class Deliverer:
             return None
         return info.st_mtime_ns, info.st_size
 
+    def _listener(self) -> Any:
+        """On PostgreSQL, a connection LISTENing for emitting commits of any process (None
+        elsewhere, or when it cannot connect: then the poll alone finds them)."""
+        if self.store.location.dialect != "postgresql" or self._listen_failed:
+            return None
+        if self._listen is None:
+            try:
+                import psycopg
+                from sqlalchemy.engine import make_url
+
+                url = make_url(self.store.location.db_url).set(drivername="postgresql")
+                conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+                conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                self._listen = conn
+            except Exception as error:
+                log.warning("webhook deliverer cannot LISTEN (polling instead): %s", error)
+                self._listen_failed = True
+        return self._listen
+
     def _sleep(self, seconds: float) -> None:
-        """Wait ``seconds``, or less: a commit in this process (wake-up) or, on SQLite, a
-        change of the write-ahead log (another process committed) ends the wait."""
+        """Wait ``seconds``, or less: a commit in this process (wake-up) or another process's
+        commit (SQLite: a change of the write-ahead log; PostgreSQL: a NOTIFY) ends the wait."""
+        listener = self._listener()
+        if listener is not None:
+            deadline = time.monotonic() + seconds
+            while not self._wake.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                try:
+                    if any(True for _ in listener.notifies(timeout=min(0.2, left), stop_after=1)):
+                        return
+                except Exception as error:  # connection lost: poll from now on
+                    log.warning("webhook deliverer stopped listening: %s", error)
+                    self._close_listener()
+                    self._listen_failed = True
+                    self._wake.wait(max(0.0, deadline - time.monotonic()))
+                    return
+            return
         if self._wal is None:
             self._wake.wait(seconds)
             return

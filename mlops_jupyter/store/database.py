@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import random
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from mlops_jupyter.config import StoreLocation
+from mlops_jupyter.store.retry import retry_call
 from mlops_jupyter.store.schema import SCHEMA_HEAD
 
 T = TypeVar("T")
@@ -132,15 +131,16 @@ class Database:
 
     def transact(self, work: Callable[[Connection], T], attempts: int = 8) -> T:
         """Run ``work`` in one write transaction, retrying if the database stays locked."""
-        for attempt in range(attempts):
-            try:
-                with self.writer.connect() as conn, conn.begin():
-                    return work(conn)
-            except OperationalError as error:
-                if not _is_lock_error(error) or attempt == attempts - 1:
-                    raise
-                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
-        raise AssertionError("unreachable")
+
+        def once() -> T:
+            with self.writer.connect() as conn, conn.begin():
+                return work(conn)
+
+        return retry_call(
+            once,
+            attempts=attempts,
+            transient=lambda error: isinstance(error, OperationalError) and _is_lock_error(error),
+        )
 
     # -- schema -------------------------------------------------------------------------------
     def schema_version(self) -> str | None:

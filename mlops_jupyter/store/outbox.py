@@ -43,6 +43,7 @@ from mlops_jupyter.store.schema import (
 
 OUTBOX_LOCK_KEY = 731_640_214  # PostgreSQL advisory lock id serializing event emitters
 WROTE_EVENTS = "mlops_outbox_wrote_events"  # Connection.info flag: this transaction emitted
+NOTIFY_CHANNEL = "mlops_outbox"  # PostgreSQL NOTIFY channel, one notification per emitting commit
 
 EVENT_TYPES = (
     "model.registered",
@@ -114,6 +115,8 @@ def emit_event(
         outbox_events.insert().values(**row).returning(outbox_events.c.seq)
     ).scalar_one()
     conn.info[WROTE_EVENTS] = True  # a deliverer in this process wakes when this commits
+    if conn.dialect.name == "postgresql":  # deliverers elsewhere LISTEN; sent at commit
+        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     row["seq"] = int(seq)
     _fan_out(conn, row)
     return row

@@ -9,44 +9,11 @@ import math
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.widgets.svg import CURRENT_COLOR, REFERENCE_COLOR, histogram_svg
+
 if TYPE_CHECKING:
     from mlops_jupyter.monitor.drift import DriftReport
     from mlops_jupyter.monitor.performance import PerformanceReport
-
-REFERENCE_COLOR = "#1f77b4"
-CURRENT_COLOR = "#ff7f0e"
-
-
-def histogram_svg(histogram: dict[str, Any], width: int = 120, height: int = 32) -> str:
-    """Paired bars per bin (reference blue, current orange), heights as shares."""
-    ref = [float(v or 0) for v in histogram.get("reference", [])]
-    cur = [float(v or 0) for v in histogram.get("current", [])]
-    if not ref or len(ref) != len(cur):
-        return ""
-    top = max([*ref, *cur, 1e-12])
-    slot = width / len(ref)
-    bar = max(slot / 2 - 0.5, 0.5)
-    labels = histogram.get("labels")
-    edges = histogram.get("edges")
-    parts = []
-    for i, (r, c) in enumerate(zip(ref, cur, strict=True)):
-        x = i * slot
-        name = (
-            str(labels[i])
-            if labels
-            else (f"{edges[i]:.3g} – {edges[i + 1]:.3g}" if edges and len(edges) > i + 1 else "")
-        )
-        tip = escape(f"{name}: reference {r:.1%}, current {c:.1%}")
-        for offset, share, color in ((0.0, r, REFERENCE_COLOR), (bar, c, CURRENT_COLOR)):
-            h = (height - 2) * share / top
-            parts.append(
-                f'<rect x="{x + offset:.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{color}"><title>{tip}</title></rect>'
-            )
-    return (
-        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="reference versus current distribution">' + "".join(parts) + "</svg>"
-    )
 
 
 def _num(value: Any) -> str:

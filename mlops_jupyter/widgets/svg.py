@@ -1,5 +1,6 @@
-"""Small inline SVG charts (sparklines, line and bar charts): static markup that renders the same
-in JupyterLab, nbconvert HTML and a saved notebook, with no plotting library and no JavaScript.
+"""Small inline SVG charts (sparklines, line, bar and paired histogram charts): the one chart
+module of the notebook views. Static markup that renders the same in JupyterLab, nbconvert HTML
+and a saved notebook, with no plotting library and no JavaScript.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from html import escape
+from typing import Any
 
 PALETTE = (
     "#1f77b4",
@@ -133,4 +135,40 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, width:
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
         + "".join(bars)
         + "</svg></figure>"
+    )
+
+
+REFERENCE_COLOR = "#1f77b4"
+CURRENT_COLOR = "#ff7f0e"
+
+
+def histogram_svg(histogram: dict[str, Any], width: int = 120, height: int = 32) -> str:
+    """Paired bars per bin (reference blue, current orange), heights as shares."""
+    ref = [float(v or 0) for v in histogram.get("reference", [])]
+    cur = [float(v or 0) for v in histogram.get("current", [])]
+    if not ref or len(ref) != len(cur):
+        return ""
+    top = max([*ref, *cur, 1e-12])
+    slot = width / len(ref)
+    bar = max(slot / 2 - 0.5, 0.5)
+    labels = histogram.get("labels")
+    edges = histogram.get("edges")
+    parts = []
+    for i, (r, c) in enumerate(zip(ref, cur, strict=True)):
+        x = i * slot
+        name = (
+            str(labels[i])
+            if labels
+            else (f"{edges[i]:.3g} – {edges[i + 1]:.3g}" if edges and len(edges) > i + 1 else "")
+        )
+        tip = escape(f"{name}: reference {r:.1%}, current {c:.1%}")
+        for offset, share, color in ((0.0, r, REFERENCE_COLOR), (bar, c, CURRENT_COLOR)):
+            h = (height - 2) * share / top
+            parts.append(
+                f'<rect x="{x + offset:.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{color}"><title>{tip}</title></rect>'
+            )
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="reference versus current distribution">' + "".join(parts) + "</svg>"
     )

@@ -155,6 +155,9 @@ def start_lab_server(base: Path, extra_args: list[str] | None = None) -> LabServ
         json.dumps({"checkForUpdates": False, "fetchNews": "false"})
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    # serve a worktree's own build: a folder whose labextensions/mlops-jupyter links to it
+    if os.environ.get("MLOPS_TEST_JUPYTER_PATH"):
+        env["JUPYTER_PATH"] = os.environ["MLOPS_TEST_JUPYTER_PATH"]
     env.update({k: str(v) for k, v in jupyter_dirs.items()})
     env["MLOPS_JUPYTER_STORE"] = str(store_dir)
     env.setdefault("MLOPS_JUPYTER_USER", "browser-test")

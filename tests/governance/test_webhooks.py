@@ -288,9 +288,9 @@ def test_another_practice_emits_in_its_own_transaction(sqlite_store) -> None:  #
 
 
 @pytest.mark.slow
-def test_another_process_sees_a_commit_before_its_poll(sqlite_store, receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """`hooks deliver --follow` in another process, polling every 30 s, delivers within a
-    second: it watches the embedded store's write-ahead log."""
+def test_another_process_sees_a_commit_before_its_poll(mj_store, receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`hooks deliver --follow` in another process, polling every 30 s, delivers within
+    seconds: it watches the embedded store's write-ahead log, or LISTENs on PostgreSQL."""
     secret = new_secret()
     add_hook(receiver.url, secret=secret, events="approval.requested")
     train_and_register("watched")

@@ -120,6 +120,7 @@ def test_many_categories_move_to_a_frequent_items_sketch() -> None:
     assert again.columns["key"].category_counts(2) == top
 
 
+@pytest.mark.slow
 def test_serialization_is_data_and_small() -> None:
     rng = np.random.default_rng(2)
     n = 1_000_000

@@ -426,6 +426,11 @@ describe('MonitorView', () => {
       drifted_columns: [],
       result: { share_drifted: 0 },
       run_id: 'run000001',
+      check_run_id: 'check00001',
+      notebook: null,
+      retrain_run_id: null,
+      candidate_version: null,
+      rolled_back_to: null,
       created_at: 1795688400,
       ...overrides
     };
