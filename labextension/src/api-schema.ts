@@ -1082,9 +1082,9 @@ export interface components {
     SweepRequest: {
       /** @description notebook path relative to the server root */
       notebook: string;
-      /** @description parameter name -> values; every combination is a point */
+      /** @description parameter name -> values; every combination is a point. The values are either the text the user typed, comma-separated ("0.1,1,10", "[1,2],[3]", "'a,b',c"), split and typed by the server with the notebook's declared parameter types exactly as the CLI's --grid K=V1,V2 (an empty value or a non-finite number is a 400), or a JSON list of values */
       grid: {
-        [key: string]: unknown[];
+        [key: string]: string | unknown[];
       };
       /**
        * @description fixed parameters for every point

@@ -157,8 +157,12 @@ function addNotebookCommands(
         return; // the model has notified
       }
       const { batchDialog } = await import('./commands/batch');
-      const request = await batchDialog(path, parameters);
-      if (request && (await model.startSweep(request))) {
+      const started = await batchDialog(
+        path,
+        parameters,
+        async request => (await model.startSweep(request, true)) !== null
+      );
+      if (started) {
         app.shell.activateById(SIDEBAR_ID);
       }
     }

@@ -571,13 +571,24 @@ export class MlopsModel implements IDisposable {
 
   /**
    * Start a sweep and follow it; null (and a notification) when the server
-   * refused it.
+   * refused it. With `rethrowRefusal`, a 400 (values the server cannot read,
+   * with its one-line message) is thrown instead, for the form to show.
    */
-  async startSweep(request: ISweepRequest): Promise<ISweepSummary | null> {
+  async startSweep(
+    request: ISweepRequest,
+    rethrowRefusal = false
+  ): Promise<ISweepSummary | null> {
     let started;
     try {
       started = await this.client.startSweep(request);
     } catch (error) {
+      if (
+        rethrowRefusal &&
+        error instanceof MlopsApiError &&
+        error.kind === 'bad-request'
+      ) {
+        throw error;
+      }
       this._report(error);
       return null;
     }

@@ -25,6 +25,7 @@ from mlops_jupyter.batch.execute import NotebookRun, PointTask, notebook_kernel,
 from mlops_jupyter.batch.parameters import (
     ParameterError,
     ParameterList,
+    ParamType,
     guess_value,
     notebook_params,
     parse_text,
@@ -139,27 +140,57 @@ def grid_from_words(declared: ParameterList, words: Sequence[str]) -> dict[str, 
     grid: dict[str, list[Any]] = {}
     for word in words:
         name, values = split_assignment(word, "--grid")
-        parameter = declared.get(name)
-        texts = split_values(values)
-        if texts == [""]:
-            raise ParameterError(f"--grid {name}= lists no values", name)
-        typed = []
-        for position, text in enumerate(texts, start=1):
-            if text == "":
-                raise ParameterError(
-                    f"--grid {name}={values}: value {position} of {len(texts)} is empty",
-                    name,
-                )
-            try:
-                typed.append(parse_text(parameter.type, text) if parameter else guess_value(text))
-            except ValueError:
-                raise ParameterError(
-                    f"parameter {name!r} expects {parameter.type_name if parameter else 'a value'}, got {text!r}",
-                    name,
-                ) from None
-        check_finite(name, typed)
-        grid[name] = typed
+        grid[name] = grid_values(declared, name, values)
     return grid
+
+
+def grid_values(declared: ParameterList, name: str, values: str) -> list[Any]:
+    """One grid dimension as the user typed it (``V1,V2``) -> values of K's declared type.
+
+    The one parser of grid text: the CLI's ``--grid`` and the REST API's text form both use it.
+    Raises :class:`ParameterError` with a one-line message for an empty list, an empty value, a
+    value that does not fit the declared type, or a non-finite number.
+    """
+    parameter = declared.get(name)
+    texts = split_values(values)
+    if texts == [""]:
+        raise ParameterError(f"grid {name}= lists no values", name)
+    typed = []
+    for position, text in enumerate(texts, start=1):
+        if text == "":
+            raise ParameterError(
+                f"grid {name}={values}: value {position} of {len(texts)} is empty", name
+            )
+        quoted = unquote(text)
+        if quoted is not None and (parameter is None or accepts_text(parameter.type, quoted)):
+            typed.append(quoted)
+            continue
+        try:
+            typed.append(parse_text(parameter.type, text) if parameter else guess_value(text))
+        except ValueError:
+            raise ParameterError(
+                f"parameter {name!r} expects {parameter.type_name if parameter else 'a value'}, got {text!r}",
+                name,
+            ) from None
+    check_finite(name, typed)
+    return typed
+
+
+def unquote(text: str) -> str | None:
+    """``'a,b'`` or ``"a,b"`` (a quoted value, how a comma stays inside one) -> ``a,b``."""
+    if len(text) >= 2 and text[0] in "'\"" and text[-1] == text[0]:
+        with contextlib.suppress(ValueError, SyntaxError):
+            value = ast.literal_eval(text)
+            if isinstance(value, str):
+                return value
+    return None
+
+
+def accepts_text(param_type: ParamType, value: str) -> bool:
+    """Whether a parameter takes this string as it is (a ``str`` or one of its choices)."""
+    if param_type.choices is not None:
+        return value in param_type.choices
+    return bool(param_type.is_any or "str" in param_type.kinds)
 
 
 def check_finite(name: str, values: Sequence[Any]) -> None:

@@ -604,8 +604,17 @@ class SweepRequest(Request):
     notebook: str = Field(
         pattern=NOTEBOOK_PATTERN, description="notebook path relative to the server root"
     )
-    grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
-        min_length=1, description="parameter name -> values; every combination is a point"
+    grid: dict[
+        str, Annotated[str, Field(max_length=10_000)] | Annotated[list[Any], Field(min_length=1)]
+    ] = Field(
+        min_length=1,
+        description=(
+            "parameter name -> values; every combination is a point. The values are either the"
+            ' text the user typed, comma-separated ("0.1,1,10", "[1,2],[3]", "\'a,b\',c"),'
+            " split and typed by the server with the notebook's declared parameter types exactly as"
+            " the CLI's --grid K=V1,V2 (an empty value or a non-finite number is a 400), or a JSON"
+            " list of values"
+        ),
     )
     parameters: dict[str, Any] | None = Field(None, description="fixed parameters for every point")
     workers: int = Field(DEFAULT_SWEEP_WORKERS, ge=1, le=MAX_SWEEP_WORKERS)

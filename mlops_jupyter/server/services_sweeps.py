@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_jupyter.batch.parameters import notebook_params
-from mlops_jupyter.batch.sweep import SweepProgress, start_sweep
+from mlops_jupyter.batch.sweep import SweepProgress, grid_values, start_sweep
 from mlops_jupyter.server.models import (
     NotebookParameters,
     SweepDetail,
@@ -88,10 +88,19 @@ def notebook_file(root_dir: str, relative: str) -> Path:
 
 
 def start(store: Store, notebook: Path, request: SweepRequest) -> SweepStarted:
-    """Plan and start the sweep (a bad point is a 400 before any kernel starts)."""
+    """Plan and start the sweep (a bad point is a 400 before any kernel starts).
+
+    Grid values given as text (``"0.1,1,10"``) are split and typed by ``batch.sweep.grid_values``,
+    the parser of the CLI's ``--grid``, with the notebook's declared parameter types.
+    """
+    declared = notebook_params(notebook)
+    grid = {
+        name: grid_values(declared, name, values) if isinstance(values, str) else values
+        for name, values in request.grid.items()
+    }
     handle = start_sweep(
         notebook,
-        request.grid,
+        grid,
         parameters=request.parameters,
         workers=request.workers,
         timeout=request.timeout_s,

@@ -158,7 +158,17 @@ def test_run_a_notebook_as_batch_from_the_palette(
     form.get_by_label("Values of seed").fill("0, 1")
     form.get_by_label("Values of alpha").fill("10")
     form.get_by_label("Workers").fill("2")
-    assert form.locator(".jp-mlops-BatchForm-summary").inner_text() == "2 runs on 2 workers"
+    summary = form.locator(".jp-mlops-BatchForm-summary")
+    assert summary.inner_text() == "Sweeps alpha, seed on 2 workers"
+    # the server parses the values (the CLI's --grid parser): a bad one is refused in the form
+    form.get_by_label("Values of seed").fill("0,,1")
+    accept_dialog(page, "Start sweep")
+    error = dialog(page).locator(".jp-mlops-BatchForm-error")
+    error.wait_for(state="visible")
+    assert error.inner_text() == "grid seed=0,,1: value 2 of 3 is empty"
+    form = dialog(page).locator(".jp-mlops-BatchForm")
+    assert form.get_by_label("Values of alpha").input_value() == "10"  # the values are kept
+    form.get_by_label("Values of seed").fill("0, 1")
     screenshot("batch-dialog")
     accept_dialog(page, "Start sweep")
 

@@ -133,12 +133,32 @@ async def test_bad_sweep_requests_start_nothing(
     assert (await api.get("sweeps")).json == {"sweeps": []}
 
 
+@pytest.mark.parametrize(
+    ("grid", "fragment"),
+    [
+        ({"alpha": "0.1,,1"}, "grid alpha=0.1,,1: value 2 of 3 is empty"),
+        ({"alpha": ""}, "grid alpha= lists no values"),
+        ({"alpha": "0.1,nan"}, "grid parameter 'alpha': nan is not a finite number"),
+        ({"alpha": "high"}, "parameter 'alpha' expects float, got 'high'"),
+    ],
+)
+async def test_bad_grid_text_is_400_with_the_cli_parsers_message(
+    api: Any, jp_root_dir: Path, grid: dict[str, str], fragment: str
+) -> None:
+    write_notebook(jp_root_dir)
+    answer = await api.post("sweeps", {"notebook": "train.ipynb", "grid": grid})
+    assert answer.status == 400, answer.body
+    assert answer.json["message"] == fragment
+    assert (await api.get("sweeps")).json == {"sweeps": []}
+
+
 @pytest.mark.slow
 async def test_start_a_sweep_and_follow_it(api: Any, jp_root_dir: Path) -> None:
     write_notebook(jp_root_dir)
-    answer = await api.post(
-        "sweeps", {"notebook": "train.ipynb", "grid": {"alpha": [0.1, 0.2]}, "workers": 2}
-    )
+    # alpha as typed text (split and typed by the CLI's parser: alpha is a float), model as text
+    # with a comma inside quotes (one value), layers in the JSON list form
+    grid = {"alpha": "0.1, 0.2", "model": "'a,b'", "layers": [[1, 2]]}
+    answer = await api.post("sweeps", {"notebook": "train.ipynb", "grid": grid, "workers": 2})
     assert answer.status == 202, answer.body
     started = answer.json
     assert started["points_total"] == 2 and started["status"] == "running"
@@ -152,3 +172,6 @@ async def test_start_a_sweep_and_follow_it(api: Any, jp_root_dir: Path) -> None:
     assert detail["sweep"]["progress"]["finished"] == 2
     scores = sorted(child["metrics"]["score"] for child in detail["children"])
     assert scores == pytest.approx([0.2, 0.4])
+    assert detail["params"]["grid.alpha"] == [0.1, 0.2]
+    assert detail["params"]["grid.model"] == ["a,b"]
+    assert detail["params"]["grid.layers"] == [[1, 2]]

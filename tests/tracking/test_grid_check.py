@@ -17,6 +17,8 @@ from mlops_jupyter.batch.sweep import grid_from_words, sweep_points
 def test_grid_words_refuse_empty_and_non_finite_values(tmp_path: Path) -> None:
     declared = notebook_params(small_notebook(tmp_path))
     assert grid_from_words(declared, ["sleep=0.5,1"]) == {"sleep": [0.5, 1.0]}
+    # a quoted value keeps its commas and loses its quotes (when the parameter takes text)
+    assert grid_from_words(declared, ["label='a,b',\"c\",d"]) == {"label": ["a,b", "c", "d"]}
     for word, message in [
         ("x=1,,2", "value 2 of 3 is empty"),
         ("x=1,2,", "value 3 of 3 is empty"),

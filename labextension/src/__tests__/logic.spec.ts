@@ -16,12 +16,7 @@ import {
   visibleRange
 } from '../components/RunsView';
 import { sweepProgress } from '../components/SweepsView';
-import {
-  parseValue,
-  pointsOf,
-  splitValues,
-  sweepRequest
-} from '../commands/batch';
+import { sweepRequest, sweepSummary } from '../commands/batch';
 import { isTracked, loadsExtension, toggleTrack } from '../commands/track';
 import { INotebookParameter, IModelVersion, IMonitorCheck } from '../types';
 import { makeRun } from './fakeServer';
@@ -143,42 +138,38 @@ describe('batch form', () => {
     parameter('model', ['str'], "'rf'")
   ];
 
-  it('splits lists on top-level commas only', () => {
-    expect(splitValues('0.1, 1,  10')).toEqual(['0.1', '1', '10']);
-    expect(splitValues("'a,b', [1, 2]")).toEqual(["'a,b'", '[1, 2]']);
-    expect(splitValues('')).toEqual([]);
-  });
-
-  it("reads values as the parameter's kinds", () => {
-    expect(parseValue('3', ['int'])).toBe(3);
-    expect(parseValue('0.5', ['float'])).toBe(0.5);
-    expect(parseValue("'rf'", ['str'])).toBe('rf');
-    expect(parseValue('rf', ['str'])).toBe('rf');
-    expect(parseValue('True', ['bool'])).toBe(true);
-    expect(parseValue('None', ['int', 'NoneType'])).toBeNull();
-    expect(parseValue("[1, 'a', None]", ['list'])).toEqual([1, 'a', null]);
-    expect(() => parseValue('abc', ['int'])).toThrow('abc is not a int');
-    expect(() => parseValue('2.5', ['int'])).toThrow();
-  });
-
-  it('makes a grid of the lists and fixes single changed values', () => {
+  it('sends the values as typed: the server splits and types them', () => {
     const request = sweepRequest('train.ipynb', parameters, {
-      values: { alpha: '0.1, 1', n_estimators: '200' },
+      values: { alpha: '0.1, 1', n_estimators: '200', model: "'rf'" },
       workers: 3
     });
     expect(request).toEqual({
       notebook: 'train.ipynb',
-      grid: { alpha: [0.1, 1] },
-      parameters: { n_estimators: 200 },
+      grid: { alpha: '0.1, 1', n_estimators: '200' },
       workers: 3
     });
-    expect(pointsOf({ a: [1, 2], b: [1, 2, 3] })).toBe(6);
+    expect(sweepSummary(request)).toBe(
+      'Sweeps alpha, n_estimators on 3 workers'
+    );
   });
 
-  it('runs once with the defaults when nothing is a list', () => {
+  it('sends text it cannot read unchanged, for the server to refuse', () => {
+    expect(
+      sweepRequest('train.ipynb', parameters, {
+        values: { alpha: 'x,,nan' },
+        workers: 0
+      })
+    ).toEqual({
+      notebook: 'train.ipynb',
+      grid: { alpha: 'x,,nan' },
+      workers: 1
+    });
+  });
+
+  it('runs once with the defaults when nothing changed', () => {
     expect(
       sweepRequest('train.ipynb', parameters, { values: {}, workers: 1 }).grid
-    ).toEqual({ alpha: [0.1] });
+    ).toEqual({ alpha: '0.1' });
     expect(
       sweepRequest('train.ipynb', parameters, {
         values: { model: "'gbm'" },
@@ -186,18 +177,9 @@ describe('batch form', () => {
       })
     ).toEqual({
       notebook: 'train.ipynb',
-      grid: { model: ['gbm'] },
+      grid: { model: "'gbm'" },
       workers: 1
     });
-  });
-
-  it('names every value it cannot read', () => {
-    expect(() =>
-      sweepRequest('train.ipynb', parameters, {
-        values: { alpha: 'x', n_estimators: '1.5' },
-        workers: 1
-      })
-    ).toThrow(/alpha: x is not a float\nn_estimators: 1.5 is not a int/);
   });
 });
 

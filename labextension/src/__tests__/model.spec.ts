@@ -320,6 +320,25 @@ describe('MlopsModel registry actions', () => {
 });
 
 describe('MlopsModel sweeps', () => {
+  it('hands a refused sweep (400) to the form, other errors to the notifier', async () => {
+    const { server, model, notifier } = setUp();
+    await model.checkServer();
+    const message = 'grid alpha=0.1,,1: value 2 of 3 is empty';
+    server.on('sweeps', () => json(400, { message }), 'POST');
+    const request = {
+      notebook: 'train.ipynb',
+      grid: { alpha: '0.1,,1' },
+      workers: 1
+    };
+    await expect(model.startSweep(request, true)).rejects.toMatchObject({
+      detail: message
+    });
+    expect(notifier.errors).toEqual([]);
+    expect(await model.startSweep(request)).toBeNull();
+    expect(notifier.errors).toHaveLength(1);
+    model.dispose();
+  });
+
   it('starts a sweep and follows it until it ends', async () => {
     const { server, model } = setUp({ pollInterval: 10 });
     await model.checkServer();

@@ -7,6 +7,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { MlopsApiError } from '../api';
 import {
   INotebookParameter,
   INotebookParameters,
@@ -15,87 +16,6 @@ import {
 
 export const DEFAULT_WORKERS = 2;
 
-/**
- * Split a comma-separated list, keeping commas inside quotes or brackets.
- */
-export function splitValues(text: string): string[] {
-  const values: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let current = '';
-  for (const char of text) {
-    if (quote) {
-      if (char === quote) {
-        quote = null;
-      }
-    } else if (char === '"' || char === "'") {
-      quote = char;
-    } else if ('[({'.includes(char)) {
-      depth++;
-    } else if ('])}'.includes(char)) {
-      depth--;
-    } else if (char === ',' && depth === 0) {
-      values.push(current.trim());
-      current = '';
-      continue;
-    }
-    current += char;
-  }
-  if (current.trim()) {
-    values.push(current.trim());
-  }
-  return values.filter(value => value.length > 0);
-}
-
-/**
- * One value as typed, read as one of the parameter's accepted Python kinds
- * (`bool int float str list tuple dict NoneType`): numbers as numbers,
- * True/False as booleans, quoted or plain text as strings, [..] and {..}
- * as lists and dicts.
- */
-export function parseValue(text: string, kinds: string[]): unknown {
-  const trimmed = text.trim();
-  const accepts = (kind: string) => kinds.length === 0 || kinds.includes(kind);
-  const quoted = /^(['"])(.*)\1$/.exec(trimmed);
-  if (quoted && accepts('str')) {
-    return quoted[2];
-  }
-  if (trimmed === 'None' && accepts('NoneType')) {
-    return null;
-  }
-  if (/^(True|False)$/.test(trimmed) && accepts('bool')) {
-    return trimmed === 'True';
-  }
-  const number = Number(trimmed);
-  if (trimmed !== '' && !isNaN(number)) {
-    if (accepts('float') || (accepts('int') && Number.isInteger(number))) {
-      return number;
-    }
-  }
-  if (
-    /^[[{(]/.test(trimmed) &&
-    (accepts('list') || accepts('dict') || accepts('tuple'))
-  ) {
-    try {
-      return JSON.parse(
-        trimmed
-          .replace(/^\(/, '[')
-          .replace(/\)$/, ']')
-          .replace(/\bTrue\b/g, 'true')
-          .replace(/\bFalse\b/g, 'false')
-          .replace(/\bNone\b/g, 'null')
-          .replace(/'/g, '"')
-      );
-    } catch {
-      // not literal JSON: reported below
-    }
-  }
-  if (accepts('str') && !quoted) {
-    return trimmed;
-  }
-  throw new Error(`${trimmed} is not a ${kinds.join(' or ')}`);
-}
-
 export interface IBatchForm {
   /** Values as typed, per parameter name. */
   values: Record<string, string>;
@@ -103,85 +23,59 @@ export interface IBatchForm {
 }
 
 /**
- * Turn the form into a sweep request: parameters with two or more values
- * form the grid, a single changed value is fixed for every point. With no
- * list at all, the first changed (else the first) parameter makes a
- * one-point grid, so "run once with these values" works too.
+ * Turn the form into a sweep request. Every value the user changed goes to
+ * the grid as the text typed (`0.1, 1, 10`): the server splits and types it
+ * with the notebook's declared parameter types (the CLI's `--grid K=V1,V2`
+ * parser) and answers 400 with a one-line message when it cannot. One value
+ * is a one-point dimension, i.e. fixed for every run. With nothing changed,
+ * the first parameter's default makes a one-point grid, so "run once with the
+ * defaults" works too.
  */
 export function sweepRequest(
   notebook: string,
   parameters: INotebookParameter[],
   form: IBatchForm
 ): ISweepRequest {
-  const grid: Record<string, unknown[]> = {};
-  const fixed: Record<string, unknown> = {};
-  const errors: string[] = [];
+  const grid: Record<string, string> = {};
   for (const parameter of parameters) {
-    const typed = form.values[parameter.name] ?? parameter.default_source;
-    let values: unknown[];
-    try {
-      values = splitValues(typed).map(value =>
-        parseValue(value, parameter.kinds)
-      );
-    } catch (error) {
-      errors.push(`${parameter.name}: ${(error as Error).message}`);
-      continue;
-    }
-    if (values.length > 1) {
-      grid[parameter.name] = values;
-    } else if (
-      values.length === 1 &&
+    const typed = form.values[parameter.name];
+    if (
+      typed !== undefined &&
       typed.trim() !== parameter.default_source.trim()
     ) {
-      fixed[parameter.name] = values[0];
+      grid[parameter.name] = typed;
     }
   }
-  if (errors.length > 0) {
-    throw new Error(errors.join('\n'));
-  }
   if (Object.keys(grid).length === 0) {
-    const first = Object.keys(fixed)[0] ?? parameters[0]?.name;
+    const first = parameters[0];
     if (!first) {
       throw new Error('The notebook has no parameters to run with');
     }
-    grid[first] = [
-      first in fixed
-        ? fixed[first]
-        : parameters.find(p => p.name === first)!.default
-    ];
-    delete fixed[first];
+    grid[first.name] = first.default_source;
   }
-  const request: ISweepRequest = {
-    notebook,
-    grid,
-    workers: Math.max(1, form.workers)
-  };
-  if (Object.keys(fixed).length > 0) {
-    request.parameters = fixed;
-  }
-  return request;
+  return { notebook, grid, workers: Math.max(1, form.workers) };
 }
 
-/** Number of runs a grid makes: the product of its list lengths. */
-export function pointsOf(grid: Record<string, unknown[]>): number {
-  return Object.values(grid).reduce(
-    (product, values) => product * values.length,
-    1
-  );
+/**
+ * What the form will do, in words (the server counts the runs).
+ */
+export function sweepSummary(request: ISweepRequest): string {
+  const names = Object.keys(request.grid).join(', ');
+  const workers = `${request.workers} worker${request.workers === 1 ? '' : 's'}`;
+  return `Sweeps ${names} on ${workers}`;
 }
 
 function BatchForm(props: {
   notebook: string;
   parameters: INotebookParameter[];
   form: IBatchForm;
+  error?: string;
   onChange: (form: IBatchForm) => void;
 }): JSX.Element {
   const { notebook, parameters, form } = props;
   let summary: string;
   try {
-    const request = sweepRequest(notebook, parameters, form);
-    const points = pointsOf(request.grid);
-    summary = `${points} run${points === 1 ? '' : 's'} on ${form.workers} worker${form.workers === 1 ? '' : 's'}`;
+    summary = sweepSummary(sweepRequest(notebook, parameters, form));
   } catch (error) {
     summary = (error as Error).message;
   }
@@ -252,6 +146,11 @@ function BatchForm(props: {
         />
       </label>
       <p className="jp-mlops-BatchForm-summary">{summary}</p>
+      {props.error ? (
+        <p className="jp-mlops-BatchForm-error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -266,7 +165,8 @@ export class BatchDialogBody
   constructor(
     readonly notebook: string,
     readonly parameters: INotebookParameter[],
-    form: IBatchForm = { values: {}, workers: DEFAULT_WORKERS }
+    form: IBatchForm = { values: {}, workers: DEFAULT_WORKERS },
+    readonly error = ''
   ) {
     super();
     this.addClass('jp-mlops-BatchDialog');
@@ -283,6 +183,7 @@ export class BatchDialogBody
         notebook={this.notebook}
         parameters={this.parameters}
         form={this._form}
+        error={this.error}
         onChange={form => {
           this._form = form;
           this.update();
@@ -295,12 +196,16 @@ export class BatchDialogBody
 }
 
 /**
- * Show the dialog; resolves to the sweep to start, or null when cancelled.
+ * Show the dialog and start the sweep with `start`. When the server refuses
+ * the values (a 400), its one-line message is shown in the form, with the
+ * values as typed, until the sweep starts or the user cancels. Resolves to
+ * whether a sweep started.
  */
 export async function batchDialog(
   notebook: string,
-  found: INotebookParameters
-): Promise<ISweepRequest | null> {
+  found: INotebookParameters,
+  start: (request: ISweepRequest) => Promise<boolean>
+): Promise<boolean> {
   const parameters = found.parameters;
   if (!found.has_parameters_cell || parameters.length === 0) {
     await showDialog({
@@ -308,12 +213,13 @@ export async function batchDialog(
       body: `${notebook} has no cell tagged "parameters". Tag the cell that sets the defaults (View → Cell Toolbar, or the property inspector) and try again.`,
       buttons: [Dialog.okButton()]
     });
-    return null;
+    return false;
   }
   let form: IBatchForm | undefined;
+  let error = '';
   for (;;) {
     // a dialog disposes its body: a second try gets a new one with the values
-    const body = new BatchDialogBody(notebook, parameters, form);
+    const body = new BatchDialogBody(notebook, parameters, form, error);
     const result = await showDialog({
       title: `Run ${notebook} as batch`,
       body,
@@ -324,17 +230,20 @@ export async function batchDialog(
       focusNodeSelector: 'input'
     });
     if (!result.button.accept || !result.value) {
-      return null;
+      return false;
     }
     form = result.value;
     try {
-      return sweepRequest(notebook, parameters, form);
-    } catch (error) {
-      await showDialog({
-        title: 'Check the values',
-        body: (error as Error).message,
-        buttons: [Dialog.okButton()]
-      });
+      return await start(sweepRequest(notebook, parameters, form));
+    } catch (refused) {
+      if (
+        !(refused instanceof MlopsApiError) ||
+        refused.kind !== 'bad-request'
+      ) {
+        throw refused;
+      }
+      // the server's one-line message, next to the values as typed
+      error = refused.detail || refused.message;
     }
   }
 }
