@@ -1,4 +1,4 @@
-"""The tracking functions of ``import mlops_jupyter as mj`` (see DESIGN.md).
+"""The tracking functions of ``import mlops_jupyter as mj``.
 
 Every log call goes to the innermost active run, or to the session run when there is none.
 """

@@ -40,7 +40,7 @@ def warn(message: str) -> None:
 
 @dataclass(frozen=True)
 class CellOptions:
-    """The options of ``%%track`` (see DESIGN.md)."""
+    """The options of ``%%track``."""
 
     name: str | None = None
     experiment: str | None = None
