@@ -3,6 +3,7 @@ and the environment that subprocess kernels need to import this source tree."""
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,9 @@ def tracked_shell() -> Iterator[InteractiveShell]:
 
         unload_ipython_extension(shell)
         InteractiveShell.clear_instance()
+        # every shell registers its own atexit clean-up (a full gc.collect each): hundreds of
+        # discarded test shells kept pytest busy for minutes after the last test
+        atexit.unregister(shell.atexit_operations)
 
 
 def run(shell: InteractiveShell, code: str, **kwargs: Any) -> Any:
