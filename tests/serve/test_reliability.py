@@ -96,7 +96,9 @@ def test_store_going_away_keeps_serving_and_following_resumes(
     from serve.private_postgres import PrivatePostgres, postgres_bin
 
     if postgres_bin() is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
+        pytest.fail(
+            "PostgreSQL server binaries (initdb, pg_ctl) are missing: install Debian's postgresql"
+        )
     from mlops_jupyter.store import reset_stores
     from mlops_jupyter.tracking import context
 
