@@ -8,6 +8,8 @@ import json
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.tracking.query import get_run
+from mlops_jupyter.widgets.frontend import WidgetWithFallback
 from mlops_jupyter.widgets.svg import bar_chart, line_chart
 
 if TYPE_CHECKING:
@@ -24,8 +26,6 @@ def run_label(view: RunView) -> str:
 
 
 def load_runs(run_ids: list[str]) -> list[RunView]:
-    from mlops_jupyter.tracking.query import get_run
-
     return [get_run(run_id) for run_id in run_ids]
 
 
@@ -116,7 +116,7 @@ class CompareView:
     """The widget: the comparison plus an "only differences" switch."""
 
     def __init__(self, run_ids: list[str]) -> None:
-        import ipywidgets
+        import ipywidgets  # noqa: PLC0415 - start-up: ipywidgets is imported by the first live view
 
         self.views = load_runs(run_ids)
         self.only_differences = ipywidgets.Checkbox(value=False, description="only differences")
@@ -131,8 +131,6 @@ class CompareView:
         self.output.value = self.html()
 
     def display_object(self) -> Any:
-        from mlops_jupyter.widgets.frontend import WidgetWithFallback
-
         return WidgetWithFallback(self.widget, self.html)
 
 

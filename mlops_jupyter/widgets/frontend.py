@@ -45,7 +45,7 @@ def display_mode(configured: str, shell: Any) -> str:
     if "cellId" not in execute_request_metadata(shell):
         return "html"
     try:
-        import ipywidgets  # noqa: F401
+        import ipywidgets  # noqa: F401, PLC0415 - start-up: %load_ext must not import ipywidgets
     except ImportError:
         return "html"
     return "widget"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.widgets.frontend import WidgetWithFallback
 from mlops_jupyter.widgets.svg import sparkline
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class LiveRunView:
     """An ipywidgets view of a running run, refreshed by the shared ticker thread."""
 
     def __init__(self, run: Run) -> None:
-        import ipywidgets
+        import ipywidgets  # noqa: PLC0415 - start-up: ipywidgets is imported by the first live view
 
         self.run = run
         self.samples: dict[str, list[float]] = {}
@@ -176,8 +177,6 @@ class LiveRunView:
         return True
 
     def display_object(self) -> Any:
-        from mlops_jupyter.widgets.frontend import WidgetWithFallback
-
         return WidgetWithFallback(self.widget, self.html)
 
 

@@ -9,6 +9,11 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.store.filters import FilterError
+from mlops_jupyter.tracking.query import runs
+from mlops_jupyter.widgets.compare import compare_html, load_runs
+from mlops_jupyter.widgets.frontend import WidgetWithFallback
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -42,8 +47,6 @@ def runs_html(frame: pd.DataFrame, total: int | None = None) -> str:
 def query_runs(
     filter_text: str, order_by: str, limit: int, experiment: str | None = None
 ) -> pd.DataFrame:
-    from mlops_jupyter.tracking.query import runs
-
     return runs(experiment=experiment, filter=filter_text or None, order_by=order_by, limit=limit)
 
 
@@ -57,7 +60,7 @@ class RunsBrowser:
     def __init__(
         self, filter_text: str = "", experiment: str | None = None, limit: int = DEFAULT_LIMIT
     ) -> None:
-        import ipywidgets as w
+        import ipywidgets as w  # noqa: PLC0415 - start-up: ipywidgets is imported by the first live view
 
         self.experiment = experiment
         self.limit = limit
@@ -115,8 +118,6 @@ class RunsBrowser:
             self._refreshing = False
 
     def _refresh(self) -> None:
-        from mlops_jupyter.store.filters import FilterError
-
         try:
             frame = query_runs(self.filter_box.value, self.order_by, self.limit, self.experiment)
         except (FilterError, ValueError) as error:
@@ -135,8 +136,6 @@ class RunsBrowser:
         self.picker.value = tuple(run_id for run_id in frame["run_id"] if run_id in chosen)
 
     def compare(self) -> None:
-        from mlops_jupyter.widgets.compare import compare_html, load_runs
-
         chosen = list(self.picker.value)
         if len(chosen) < 2:
             self.message.value = "<i>select two or more runs to compare</i>"
@@ -148,8 +147,6 @@ class RunsBrowser:
         return runs_html(self.frame) if self.frame is not None else ""
 
     def display_object(self) -> Any:
-        from mlops_jupyter.widgets.frontend import WidgetWithFallback
-
         return WidgetWithFallback(self.widget, self.html)
 
 
