@@ -23,7 +23,9 @@ LABEXTENSION_NAME = "mlops-jupyter"
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """Tell jupyter_server which ExtensionApp to load for ``mlops_jupyter``."""
-    from mlops_jupyter.server.app import MlopsExtensionApp
+    # start-up: jupyter_server imports this module to find the extension; the app (jupyter_server
+    # itself, the store) is imported only when the server loads it
+    from mlops_jupyter.server.app import MlopsExtensionApp  # noqa: PLC0415 - start-up
 
     return [{"module": "mlops_jupyter.server", "app": MlopsExtensionApp}]
 

@@ -21,6 +21,8 @@ from jupyter_server.auth.identity import (
     PasswordIdentityProvider,
 )
 
+from mlops_jupyter.config import current_user
+
 # jupyter_server's built-in providers: one owner, anonymous per-request or per-browser names
 SINGLE_USER_PROVIDERS: tuple[type, ...] = (
     IdentityProvider,
@@ -36,8 +38,6 @@ def names_users(provider: Any) -> bool:
 
 def acting_user(provider: Any, user: Any) -> str:
     """The actor for a request authenticated as ``user`` by ``provider``."""
-    from mlops_jupyter.config import current_user
-
     if not names_users(provider):
         return current_user()
     for attribute in ("username", "name"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,10 +22,17 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
+from sqlalchemy.engine import make_url
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, List, Unicode
 
+from mlops_jupyter.config import resolve_store
+from mlops_jupyter.registry.delivery import Deliverer
 from mlops_jupyter.server import EXTENSION_NAME
+from mlops_jupyter.server.actor import acting_user
+from mlops_jupyter.server.errors import new_error_id, status_for
+from mlops_jupyter.store import get_store
+from mlops_jupyter.tracking.context import reap_dead_runs
 
 if TYPE_CHECKING:
     from mlops_jupyter.config import StoreLocation
@@ -107,14 +115,10 @@ class MlopsAPIHandler(ExtensionHandlerMixin, APIHandler):
     def acting_user(self) -> str:
         """Who acts (never a request field): the server's owner in a single-user server, the
         authenticated name behind an identity provider that names users (``server/actor.py``)."""
-        from mlops_jupyter.server.actor import acting_user
-
         return acting_user(self.identity_provider, self.current_user)
 
     # -- errors: one mapping for every handler (see ``server/errors.py``) -------------------
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        from mlops_jupyter.server.errors import new_error_id, status_for
-
         if value is not None and status_for(value) is not None:
             self.log.info("mlops_jupyter: %s %s: %s", self.request.method, self.request.path, value)
             return
@@ -133,8 +137,6 @@ class MlopsAPIHandler(ExtensionHandlerMixin, APIHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """JSON errors: an error of this package is its 4xx status with its own message; any
         other is a 500 carrying the error id under which its traceback was logged."""
-        from mlops_jupyter.server.errors import status_for
-
         error = (kwargs.get("exc_info") or (None, None, None))[1]
         message = getattr(error, "message", None)
         if message is not None and isinstance(error, tornado.web.HTTPError):
@@ -210,8 +212,6 @@ class MlopsExtensionApp(ExtensionApp):
 
     async def _reap(self) -> None:
         """Record dead runs as killed, in a worker thread (reads only ever show them killed)."""
-        from mlops_jupyter.tracking.context import reap_dead_runs
-
         try:
             await asyncio.get_running_loop().run_in_executor(None, self._reap_store, reap_dead_runs)
         except Exception as error:  # a store that cannot be opened now may open later
@@ -230,8 +230,6 @@ class MlopsExtensionApp(ExtensionApp):
             self._reaper.start()
 
     def _start_webhook_deliverer(self) -> None:
-        import threading
-
         self._delivery_stop = threading.Event()
         self._deliverer: Any = None
         threading.Thread(
@@ -241,11 +239,6 @@ class MlopsExtensionApp(ExtensionApp):
     def _run_webhook_deliverer(self) -> None:
         """Wait for the store to exist (the server never creates one), then deliver until
         the extension stops."""
-        from sqlalchemy.engine import make_url
-
-        from mlops_jupyter.registry.delivery import Deliverer
-        from mlops_jupyter.store import get_store
-
         stop = self._delivery_stop
         while not stop.is_set():
             try:
@@ -309,13 +302,9 @@ class MlopsExtensionApp(ExtensionApp):
         return str(Path(root_dir).expanduser()) if root_dir else str(Path.cwd())
 
     def store_location(self) -> StoreLocation:
-        from mlops_jupyter.config import resolve_store
-
         return resolve_store(self.store_start_dir)
 
     def get_store(self) -> Store:
-        from mlops_jupyter.store import get_store
-
         store = get_store(self.store_location())
         self._store_used = True
         return store

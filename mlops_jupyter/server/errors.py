@@ -14,81 +14,61 @@ that needs untrusted types.
 
 from __future__ import annotations
 
-import functools
-import importlib
 import uuid
 
+from mlops_jupyter.batch.parameters import ParameterError
+from mlops_jupyter.batch.reproduce import NotReproducibleError
+from mlops_jupyter.config import StoreConfigError
+from mlops_jupyter.monitor.checks import MonitorError
+from mlops_jupyter.monitor.drift import DriftInputError
+from mlops_jupyter.registry.errors import (
+    InvalidStateError,
+    ModelNotFoundError,
+    RefusedError,
+    RegistryError,
+    UntrustedModelError,
+)
+from mlops_jupyter.registry.signature import SignatureError
+from mlops_jupyter.store.access import AccessError
+from mlops_jupyter.store.blobs import ArtifactPathError, ArtifactRootError, CorruptArtifactError
+from mlops_jupyter.store.database import StoreConnectionError
+from mlops_jupyter.store.filters import FilterError
+from mlops_jupyter.tracking.fingerprint import UnhashableError
+from mlops_jupyter.tracking.lineage import LineageTargetError
+from mlops_jupyter.tracking.profile import ProfileError
+from mlops_jupyter.tracking.query import RunNotFoundError
+from mlops_jupyter.tracking.values import InvalidValueError
 
-@functools.cache
-def _table() -> tuple[tuple[type[BaseException], int], ...]:
-    from mlops_jupyter.batch.parameters import ParameterError
-    from mlops_jupyter.batch.reproduce import NotReproducibleError
-    from mlops_jupyter.config import StoreConfigError
-    from mlops_jupyter.registry.errors import (
-        InvalidStateError,
-        ModelNotFoundError,
-        RefusedError,
-        RegistryError,
-        UntrustedModelError,
-    )
-    from mlops_jupyter.registry.signature import SignatureError
-    from mlops_jupyter.store.access import AccessError
-    from mlops_jupyter.store.blobs import (
-        ArtifactPathError,
-        ArtifactRootError,
-        CorruptArtifactError,
-    )
-    from mlops_jupyter.store.database import StoreConnectionError
-    from mlops_jupyter.store.filters import FilterError
-    from mlops_jupyter.tracking.lineage import LineageTargetError
-    from mlops_jupyter.tracking.query import RunNotFoundError
-    from mlops_jupyter.tracking.values import InvalidValueError
-
-    more: list[tuple[type[BaseException], int]] = []
-    try:  # nouns that arrived later; each is optional so one broken import cannot hide the rest
-        from mlops_jupyter.store.access import AccessError
-
-        more.append((AccessError, 403))
-    except ImportError:  # pragma: no cover
-        pass
-    for module, names in (
-        ("mlops_jupyter.monitor.checks", ("MonitorError",)),
-        ("mlops_jupyter.monitor.drift", ("DriftInputError",)),
-        ("mlops_jupyter.tracking.profile", ("ProfileError",)),
-        ("mlops_jupyter.tracking.fingerprint", ("UnhashableError",)),
-    ):
-        try:
-            imported = importlib.import_module(module)
-        except ImportError:  # pragma: no cover
-            continue
-        more += [(getattr(imported, name), 400) for name in names if hasattr(imported, name)]
-
-    return (
-        (ModelNotFoundError, 404),  # before RegistryError: it is one
-        (RunNotFoundError, 404),
-        (LineageTargetError, 404),
-        (UntrustedModelError, 422),  # before RefusedError: a model file with untrusted types
-        (AccessError, 403),  # the store's database role lacks the privilege (store grant)
-        (RefusedError, 409),
-        (InvalidStateError, 409),
-        (CorruptArtifactError, 409),
-        (StoreConnectionError, 409),
-        (ArtifactRootError, 409),
-        (StoreConfigError, 409),
-        (RegistryError, 400),
-        (FilterError, 400),
-        (ParameterError, 400),
-        (SignatureError, 400),
-        (ArtifactPathError, 400),
-        (InvalidValueError, 400),
-        (NotReproducibleError, 400),
-        *more,
-    )
+#: Error type -> HTTP status, first match wins (a subclass before its base).
+STATUSES: tuple[tuple[type[BaseException], int], ...] = (
+    (ModelNotFoundError, 404),  # before RegistryError: it is one
+    (RunNotFoundError, 404),
+    (LineageTargetError, 404),
+    (UntrustedModelError, 422),  # before RefusedError: a model file with untrusted types
+    (AccessError, 403),  # the store's database role lacks the privilege (store grant)
+    (RefusedError, 409),
+    (InvalidStateError, 409),
+    (CorruptArtifactError, 409),
+    (StoreConnectionError, 409),
+    (ArtifactRootError, 409),
+    (StoreConfigError, 409),
+    (RegistryError, 400),
+    (FilterError, 400),
+    (ParameterError, 400),
+    (SignatureError, 400),
+    (ArtifactPathError, 400),
+    (InvalidValueError, 400),
+    (NotReproducibleError, 400),
+    (MonitorError, 400),
+    (DriftInputError, 400),
+    (ProfileError, 400),
+    (UnhashableError, 400),
+)
 
 
 def status_for(error: BaseException) -> int | None:
     """The 4xx status for an error of this package, or None for an unexpected error."""
-    for error_type, status in _table():
+    for error_type, status in STATUSES:
         if isinstance(error, error_type):
             return status
     return None

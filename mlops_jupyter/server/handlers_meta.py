@@ -9,15 +9,16 @@ import tornado.web
 from mlops_jupyter.server.app import API_VERSION, MlopsAPIHandler
 from mlops_jupyter.server.models import Version
 
+try:
+    from mlops_jupyter._version import __version__ as BUILT_VERSION
+except ImportError:  # a source tree that was never built: the distribution's version
+    BUILT_VERSION = None
+
 
 def server_version() -> str:
     """Version of the installed mlops_jupyter (the build's, else the distribution's)."""
-    try:
-        from mlops_jupyter._version import __version__
-
-        return str(__version__)
-    except ImportError:
-        pass
+    if BUILT_VERSION is not None:
+        return str(BUILT_VERSION)
     try:
         return metadata.version("mlops-jupyter")
     except metadata.PackageNotFoundError:

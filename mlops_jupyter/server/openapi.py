@@ -18,6 +18,7 @@ Conventions the schemas encode:
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import sys
 from functools import cache
@@ -28,7 +29,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from mlops_jupyter.server import models
-from mlops_jupyter.server.app import API_BASE, API_VERSION
+from mlops_jupyter.server.app import API_BASE, API_VERSION, ROUTES_MODULE
 
 # the registry's name rules, re-exported: a test keeps them equal to registry/names.py
 from mlops_jupyter.server.models import ALIAS_PATTERN, MODEL_NAME_PATTERN
@@ -42,6 +43,8 @@ COMMON_ERRORS = {
     "or the store cannot be opened or written (the message says which)",
     500: "a bug: the body's error_id names the server log entry with the details",
 }
+#: The 400 answer of every operation that takes input (the route table may say more).
+BAD_INPUT = "invalid input; the message says which parameter and why"
 
 
 def _strip_titles(node: Any) -> Any:
@@ -98,8 +101,6 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def _operation(route: Any, op: Any) -> dict[str, Any]:
-    from mlops_jupyter.server.routes import BAD_INPUT
-
     if isinstance(op.response, tuple):
         media_type, schema = op.response
     else:
@@ -164,8 +165,9 @@ def _schemas(routes: list[Any]) -> dict[str, Any]:
 
 @cache
 def _document() -> dict[str, Any]:
-    from mlops_jupyter.server.routes import ROUTES
-
+    # the route table is found by its module name, as the app mounts it: the table lists the
+    # handler that serves this document, so importing it here would be an import cycle
+    routes = importlib.import_module(ROUTES_MODULE).ROUTES
     return {
         "openapi": "3.1.0",
         "info": {"title": "mlops_jupyter REST API", "version": API_VERSION, "description": __doc__},
@@ -174,10 +176,10 @@ def _document() -> dict[str, Any]:
             route.path.replace(":path}", "}"): {
                 verb: _operation(route, op) for verb, op in route.operations.items()
             }
-            for route in ROUTES
+            for route in routes
         },
         "components": {
-            "schemas": _schemas(ROUTES),
+            "schemas": _schemas(routes),
             "securitySchemes": {
                 "jupyterToken": {
                     "type": "apiKey",

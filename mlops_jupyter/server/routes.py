@@ -48,8 +48,7 @@ from mlops_jupyter.server.handlers_sweeps import (
     SweepHandler,
     SweepsHandler,
 )
-
-BAD_INPUT = "invalid input; the message says which parameter and why"
+from mlops_jupyter.server.openapi import BAD_INPUT
 
 
 @dataclass(frozen=True)

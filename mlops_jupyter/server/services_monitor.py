@@ -15,6 +15,7 @@ from typing import Any
 
 from mlops_jupyter.monitor.checks import MonitorError, get_check
 from mlops_jupyter.monitor.checks import list_checks as recorded_checks
+from mlops_jupyter.monitor.retrain import retrain
 from mlops_jupyter.registry.versions import get_version
 from mlops_jupyter.server.models import (
     DEFAULT_ALIAS,
@@ -110,8 +111,6 @@ def check_detail(store: Store, check_id: str, root: str) -> MonitorCheckDetail:
 
 
 def _run_retrain(retrain_id: str, store: Store, request: dict[str, Any], actor: str) -> None:
-    from mlops_jupyter.monitor.retrain import retrain  # papermill and friends: only when used
-
     def update(**fields: Any) -> None:
         with _retrains_lock:
             _retrains[retrain_id].update(fields)
