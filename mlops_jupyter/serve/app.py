@@ -21,6 +21,7 @@ import warnings
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -32,6 +33,7 @@ from mlops_jupyter.serve.inputs import InputError, fast_matrix, media_type, pars
 from mlops_jupyter.serve.predictions import PredictionLogger
 from mlops_jupyter.serve.settings import ServeSettings
 from mlops_jupyter.serve.telemetry import Heartbeat, LatencyWindow, Metrics
+from mlops_jupyter.store import get_store
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -248,8 +250,6 @@ def _predict(model: Any, data: Any) -> tuple[Any, Any]:
 
 
 def _jsonable(outputs: Any) -> Any:
-    import numpy as np
-
     array = np.asarray(outputs)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         return [None if not np.isfinite(v) else v for v in array.tolist()]
@@ -276,8 +276,6 @@ def create_app(settings: ServeSettings, store: Store | None = None) -> Starlette
         "ignore", message="X does not have valid feature names", category=UserWarning
     )
     if store is None:
-        from mlops_jupyter.store import get_store
-
         store = get_store()
     server = Server(settings, store)
 

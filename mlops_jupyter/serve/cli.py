@@ -12,11 +12,15 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 from typing import Any
 
 import click
 
-from mlops_jupyter.cli import EXIT_USAGE, FORMAT_OPTION, emit, fail
+from mlops_jupyter.cli import EXIT_CHECK_FAILED, EXIT_USAGE, FORMAT_OPTION, emit, fail
+from mlops_jupyter.registry.errors import RegistryError
+from mlops_jupyter.registry.names import parse_model_uri
+from mlops_jupyter.serve.servers import list_servers
 from mlops_jupyter.serve.settings import (
     DEFAULT_MAX_BODY,
     DEFAULT_PORT,
@@ -24,6 +28,8 @@ from mlops_jupyter.serve.settings import (
     TOKEN_ENV,
     ServeSettings,
 )
+from mlops_jupyter.store import get_store
+from mlops_jupyter.store.ids import new_id
 
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "k": 1024, "mb": 1024**2, "m": 1024**2, "gb": 1024**3}
 
@@ -161,11 +167,6 @@ def start_command(
     a version that fails to load is reported at /version and the old one keeps serving.
     If the store goes away the loaded version keeps serving; following resumes when it returns.
     """
-    from mlops_jupyter.registry.errors import RegistryError
-    from mlops_jupyter.registry.names import parse_model_uri
-    from mlops_jupyter.store import get_store
-    from mlops_jupyter.store.ids import new_id
-
     try:
         ref = parse_model_uri(reference)
         store = get_store()
@@ -183,11 +184,13 @@ def start_command(
             log_predictions=log_predictions,
             token=token,
         )
-        from mlops_jupyter.serve.follower import ModelHolder
+        # start-up: `mlops-jupyter --help` imports every verb's module; the model loading and
+        # registry reads (numpy, SQLAlchemy) are imported when a server starts
+        from mlops_jupyter.serve.follower import ModelHolder  # noqa: PLC0415 - start-up
 
         ModelHolder(settings, store).resolve()  # unknown model, alias or version: exit 2 now
         if settings.pin is not None:
-            from mlops_jupyter.registry.versions import require_version
+            from mlops_jupyter.registry.versions import require_version  # noqa: PLC0415 - start-up
 
             store.registry.read(lambda tx: require_version(tx, ref.name, settings.pin or 0))
     except (RegistryError, click.BadParameter) as error:
@@ -212,7 +215,7 @@ def _check_port(host: str, port: int) -> None:
 
 def run(settings: ServeSettings) -> None:
     """Run uvicorn with ``settings`` in this process (and N worker processes)."""
-    import uvicorn
+    import uvicorn  # noqa: PLC0415 - start-up: uvicorn is imported when a server starts
 
     os.environ[SETTINGS_ENV] = settings.to_env()
     if settings.token:
@@ -251,8 +254,6 @@ def ls_command(name: str | None, output_format: str) -> None:
     JSON fields: server_id, url, model, alias, version, heartbeat, plus versions (during a
     swap), workers, pinned, requests, request_rate, p50_ms, p95_ms, error, host.
     """
-    from mlops_jupyter.serve.servers import list_servers
-
     records: list[dict[str, Any]] = [server.to_dict() for server in list_servers(name)]
     emit(
         records,
@@ -296,10 +297,8 @@ def check_command(url: str, expect: int | None, timeout: float, token: str | Non
     Example:
       mlops-jupyter serve check http://127.0.0.1:5000 --version 4 --timeout 30
     """
-    import time
-
-    from mlops_jupyter.cli import EXIT_CHECK_FAILED
-    from mlops_jupyter.serve.client import SmokeError, smoke_test
+    # start-up: the client imports the server's app (starlette, numpy); `--help` must not
+    from mlops_jupyter.serve.client import SmokeError, smoke_test  # noqa: PLC0415 - start-up
 
     deadline = time.monotonic() + timeout
     last = "no answer yet"

@@ -8,7 +8,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from mlops_jupyter.registry.versions import require_version
 from mlops_jupyter.serve.app import REQUEST_ID_HEADER, VERSION_HEADER
+from mlops_jupyter.store import get_store
 
 
 class SmokeError(RuntimeError):
@@ -31,9 +33,6 @@ def smoke_test(
     """Check the server at ``url`` serves ``expect`` (any version if None) and predicts the
     version's input example with that version. Returns a one-line report; raises
     :class:`SmokeError` otherwise."""
-    from mlops_jupyter.registry.versions import require_version
-    from mlops_jupyter.store import get_store
-
     base = url.rstrip("/")
     info = _get(f"{base}/version", timeout)
     served = info.get("version")

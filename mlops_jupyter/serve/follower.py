@@ -19,7 +19,15 @@ import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlops_jupyter.registry.loaded import load_model
+from mlops_jupyter.registry.names import ModelRef
+from mlops_jupyter.registry.signature import SignatureError, dtype_family
+from mlops_jupyter.registry.versions import require_version, version_number
 
 if TYPE_CHECKING:
     from mlops_jupyter.registry.loaded import LoadedModel
@@ -70,8 +78,6 @@ class ModelHolder:
 
     def describe(self) -> dict[str, Any]:
         """What ``GET /version`` answers."""
-        from datetime import datetime, timezone
-
         served = self.current
         return {
             "name": self.settings.name,
@@ -95,15 +101,11 @@ class ModelHolder:
         """The version to serve: the pinned one, else where the alias points now."""
         if self.settings.pin is not None:
             return self.settings.pin
-        from mlops_jupyter.registry.names import ModelRef
-        from mlops_jupyter.registry.versions import version_number
 
         ref = ModelRef(self.settings.name, alias=self.settings.alias)
         return self.store.registry.read(lambda tx: version_number(tx, ref))
 
     def _record(self, version: int) -> dict[str, Any]:
-        from mlops_jupyter.registry.versions import require_version
-
         name = self.settings.name
         return self.store.registry.read(lambda tx: require_version(tx, name, version))
 
@@ -114,8 +116,6 @@ class ModelHolder:
             key = (version, record["artifact_digest"])
             served = self._cache.get(key)
             if served is None:
-                from mlops_jupyter.registry.loaded import load_model
-
                 model = load_model(f"models:/{self.settings.name}/{version}", store=self.store)
                 model.alias = self.settings.alias
                 fast = _warm_up(model, record)
@@ -213,9 +213,7 @@ def _warm_up(model: LoadedModel, record: dict[str, Any]) -> list[str] | None:
     raw = record.get("input_example")
     if not raw:
         return None
-    import pandas as pd
-
-    from mlops_jupyter.registry.signature import SignatureError, dtype_family
+    import pandas as pd  # noqa: PLC0415 - start-up: the model server imports pandas on first use
 
     example = json.loads(raw)
     frame = pd.DataFrame(example["data"], columns=example.get("columns")).head(1)
@@ -234,8 +232,6 @@ def _warm_up(model: LoadedModel, record: dict[str, Any]) -> list[str] | None:
         return None
     if any(dtype_family(c.dtype) != "float" for c in signature.columns):
         return None
-    import numpy as np
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -12,6 +12,8 @@ import io
 import json
 from typing import Any
 
+import numpy as np
+
 JSON_KEYS = ("dataframe_records", "dataframe_split", "instances", "inputs")
 
 
@@ -50,8 +52,6 @@ def fast_matrix(body: bytes, names: list[str]) -> Any:
     numbers (never booleans) as values; otherwise None, and :func:`parse` takes over (and gives
     the precise error when there is one). Skips building a DataFrame, which costs far more than
     a one-row predict."""
-    import numpy as np
-
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -87,7 +87,7 @@ def fast_matrix(body: bytes, names: list[str]) -> Any:
 
 
 def from_json(body: bytes) -> Any:
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: the model server imports pandas on first use
 
     try:
         document = json.loads(body)
@@ -143,8 +143,6 @@ def from_json(body: bytes) -> Any:
     if all(isinstance(row, dict) for row in value):
         return _nonempty(pd.DataFrame.from_records(value))
     if all(isinstance(row, list) for row in value):
-        import numpy as np
-
         widths = {len(row) for row in value}
         if len(widths) != 1:
             raise InputError(f"{key}: rows have different lengths ({sorted(widths)})")
@@ -156,7 +154,7 @@ def from_json(body: bytes) -> Any:
 
 
 def from_csv(body: bytes) -> Any:
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: the model server imports pandas on first use
 
     if not body.strip():
         raise InputError("the CSV body is empty")

@@ -22,8 +22,15 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from mlops_jupyter.registry.errors import RegistryError
+from mlops_jupyter.registry.names import check_model_name, parse_model_uri
+from mlops_jupyter.registry.versions import version_number
+from mlops_jupyter.store import get_store
+
 if TYPE_CHECKING:
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: the model server imports pandas on first use
 
     from mlops_jupyter.store import Store
 
@@ -114,8 +121,7 @@ class PredictionLogger:
             self.flush()
 
     def _build(self) -> None:
-        import numpy as np
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: the model server imports pandas on first use
 
         while self._queue:
             request_id, version, at, frame, outputs, columns = self._queue.popleft()
@@ -178,10 +184,6 @@ def log_outcomes(name: str, request_ids: Any, y_true: Any, *, store: Store | Non
     ids with no logged prediction are still stored (the prediction may not be flushed yet) and
     joined whenever it arrives.
     """
-    from mlops_jupyter.registry.errors import RegistryError
-    from mlops_jupyter.registry.names import check_model_name
-    from mlops_jupyter.store import get_store
-
     check_model_name(name)
     ids = [str(i) for i in list(request_ids)]
     labels = list(y_true.tolist() if hasattr(y_true, "tolist") else y_true)
@@ -212,9 +214,7 @@ def serving_log(
     """Logged predictions of ``name`` joined with their outcomes: columns ``request_id``,
     ``version``, ``alias``, ``server_id``, ``at`` (UTC), ``prediction``, ``y_true`` (None when
     not known yet), then one column per input feature."""
-    import pandas as pd
-
-    from mlops_jupyter.store import get_store
+    import pandas as pd  # noqa: PLC0415 - start-up: the model server imports pandas on first use
 
     store = store or get_store()
     rows = store.serving.prediction_log(
@@ -245,8 +245,9 @@ def check_served_performance(
     """Live quality per served version: the labelled rows of the serving log (predictions
     joined with :func:`log_outcomes`) scored by the monitoring module's ``check_performance``,
     one report per version that has labelled rows (recorded as checks unless ``record=False``)."""
-    from mlops_jupyter.monitor.checks import check_performance
-    from mlops_jupyter.store import get_store
+    # start-up: the model server imports this module (PredictionLogger); the checks pull in
+    # pandas and the monitoring stack, which only these calls need
+    from mlops_jupyter.monitor.checks import check_performance  # noqa: PLC0415 - start-up
 
     store = store or get_store()
     log = serving_log(name, since=since, labelled_only=True, store=store)
@@ -277,8 +278,8 @@ def check_served_drift(
     """Served inputs against the reference profile, per served version: the logged inputs of
     each version compared with ``models:/NAME/VERSION``'s reference profile by the monitoring
     module's ``check_drift`` (``options`` go to it: method, threshold, rule, ...)."""
-    from mlops_jupyter.monitor.checks import check_drift
-    from mlops_jupyter.store import get_store
+    # start-up: as in check_served_performance (the model server imports this module)
+    from mlops_jupyter.monitor.checks import check_drift  # noqa: PLC0415 - start-up
 
     store = store or get_store()
     log = serving_log(name, since=since, store=store)
@@ -299,10 +300,6 @@ def served_data(model_uri: str, *, labelled: bool, store: Store | None = None) -
     """The served inputs (and, with ``labelled``, the delayed labels) of the version
     ``models:/NAME@ALIAS`` (or ``NAME/VERSION``) points at now: ``(X, y)``, ``y`` None unless
     labelled. For ``monitor drift|performance NAME@ALIAS --from-serving-log``."""
-    from mlops_jupyter.registry.names import parse_model_uri
-    from mlops_jupyter.registry.versions import version_number
-    from mlops_jupyter.store import get_store
-
     store = store or get_store()
     ref = parse_model_uri(model_uri)
     version = store.registry.read(lambda tx: version_number(tx, ref))

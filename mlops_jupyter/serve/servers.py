@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.store import get_store
+
 if TYPE_CHECKING:
     from mlops_jupyter.store import Store
 
@@ -76,8 +78,6 @@ def list_servers(
     name: str | None = None, *, store: Store | None = None, stale_seconds: float = STALE_SECONDS
 ) -> list[ModelServer]:
     """Live servers (optionally of one model), newest first."""
-    from mlops_jupyter.store import get_store
-
     store = store or get_store()
     rows = store.serving.servers(name, since=time.time() - stale_seconds)
     grouped: dict[str, list[dict[str, Any]]] = {}
