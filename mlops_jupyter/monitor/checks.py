@@ -22,8 +22,18 @@ import pandas as pd
 
 from mlops_jupyter.monitor.drift import DriftInputError, DriftReport, compare
 from mlops_jupyter.monitor.performance import PerformanceReport, compute_metrics, judge, task_of
+from mlops_jupyter.registry.aliases import alias_history, rollback
+from mlops_jupyter.registry.errors import RegistryError
+from mlops_jupyter.registry.loaded import load_model
+from mlops_jupyter.registry.models import get_policy, resolve_actor
+from mlops_jupyter.registry.names import parse_model_uri
+from mlops_jupyter.registry.versions import get_version
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.ids import new_id
+from mlops_jupyter.tracking import context
+from mlops_jupyter.tracking.api import start_run
 from mlops_jupyter.tracking.profile import Profile, ProfileError, load_profile
+from mlops_jupyter.tracking.query import RunNotFoundError, get_run
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +122,6 @@ class _Target:
 def _target(model: Any, store: Store) -> _Target | None:
     if model is None:
         return None
-    from mlops_jupyter.registry.errors import RegistryError
-    from mlops_jupyter.registry.names import parse_model_uri
-    from mlops_jupyter.registry.versions import get_version
 
     text = str(model)
     try:
@@ -127,8 +134,6 @@ def _target(model: Any, store: Store) -> _Target | None:
 
 def version_chain(version: Any, store: Store) -> dict[str, Any]:
     """Version → training run → its data fingerprints and notebook."""
-    from mlops_jupyter.tracking.query import RunNotFoundError, get_run
-
     chain: dict[str, Any] = {
         "version": version.uri,
         "training_run": version.run_id,
@@ -187,16 +192,11 @@ def _record(
     metrics: dict[str, float],
     current: Any,
 ) -> tuple[str, str]:
-    from mlops_jupyter.registry.models import resolve_actor
-    from mlops_jupyter.store.ids import new_id
-    from mlops_jupyter.tracking.api import start_run
-
     check_id = new_id()
     label = f"{target.name}@{target.alias or target.version.version}" if target else "data"
     tags = {TAG_CHECK_ID: check_id, TAG_CHECK_STATUS: status}
     if target:
         tags[TAG_CHECK_MODEL] = f"models:/{target.name}/{target.version.version}"
-    from mlops_jupyter.tracking import context
 
     parent = None
     if context.active_run() is None and os.environ.get(context.RUN_ID_ENV):
@@ -245,10 +245,6 @@ def _record(
 
 
 def _maybe_roll_back(store: Store, check_id: str, target: _Target) -> None:
-    from mlops_jupyter.registry.aliases import alias_history, rollback
-    from mlops_jupyter.registry.errors import RegistryError
-    from mlops_jupyter.registry.models import get_policy
-
     if target.alias is None:
         return
     policy = get_policy(target.name, store=store)
@@ -362,10 +358,6 @@ def check_performance(
     A metric fails when it is worse than the version's recorded value by more than the policy's
     ``performance_tolerance``, or misses one of the policy's absolute gates.
     """
-    from mlops_jupyter.registry.errors import RegistryError
-    from mlops_jupyter.registry.loaded import load_model
-    from mlops_jupyter.registry.models import get_policy
-
     store = store or get_store()
     found = _target(model_uri, store)
     assert found is not None

@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 
 import click
 
+from mlops_jupyter.batch.parameters import notebook_params, resolve_parameters
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, EXIT_USAGE, FORMAT_OPTION, emit, fail
+from mlops_jupyter.registry.errors import RefusedError, RegistryError
+from mlops_jupyter.store import get_store
+
+# Start-up: `mlops-jupyter --help` imports this module, so the checks, profiles, serving log and
+# retraining (pandas, scikit-learn, SQLAlchemy) are imported inside the commands that use them.
 
 F = TypeVar("F", bound=Callable[..., Any])
 LS_FIELDS = ["check_id", "model", "alias", "version", "kind", "status", "drifted", "at"]
@@ -33,9 +39,10 @@ def monitor_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mlops_jupyter.monitor.checks import MonitorError
-        from mlops_jupyter.registry.errors import RefusedError, RegistryError
-        from mlops_jupyter.tracking.profile import ProfileError
+        # start-up: `mlops-jupyter --help` imports every verb's module; these two errors live
+        # in modules that import pandas, so they are imported when a monitor command runs
+        from mlops_jupyter.monitor.checks import MonitorError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.tracking.profile import ProfileError  # noqa: PLC0415 - start-up
 
         try:
             return command(*args, **kwargs)
@@ -145,7 +152,7 @@ def drift_command(
 
     With both MODEL and --reference, the check compares with PATH and is recorded for MODEL.
     """
-    from mlops_jupyter.monitor.checks import check_drift
+    from mlops_jupyter.monitor.checks import check_drift  # noqa: PLC0415 - start-up
 
     if model is None and reference is None:
         raise click.UsageError("name a model (NAME@ALIAS) or give --reference PATH")
@@ -154,7 +161,7 @@ def drift_command(
     if from_serving_log:  # the served inputs (issue 13's prediction log)
         if uri is None or data is not None:
             raise click.UsageError("--from-serving-log takes a MODEL and no --data")
-        from mlops_jupyter.serve.predictions import served_data
+        from mlops_jupyter.serve.predictions import served_data  # noqa: PLC0415 - start-up
 
         current = served_data(uri, labelled=False)[0]
     elif data is None:
@@ -206,13 +213,13 @@ def performance_command(
     model: str, data: str | None, target: str | None, from_serving_log: bool, output_format: str
 ) -> None:
     """Score MODEL (NAME@ALIAS) on labelled --data and compare with its recorded metrics."""
-    from mlops_jupyter.monitor.checks import check_performance
-    from mlops_jupyter.tracking.profile import read_frame
+    from mlops_jupyter.monitor.checks import check_performance  # noqa: PLC0415 - start-up
+    from mlops_jupyter.tracking.profile import read_frame  # noqa: PLC0415 - start-up
 
     if from_serving_log:  # live quality from the model server's log (issue 13)
         if data is not None or target is not None:
             raise click.UsageError("--from-serving-log takes no --data/--target")
-        from mlops_jupyter.serve.predictions import served_data
+        from mlops_jupyter.serve.predictions import served_data  # noqa: PLC0415 - start-up
 
         features, labels = served_data(model_uri(model), labelled=True)
         report = check_performance(model_uri(model), features, labels)
@@ -245,7 +252,7 @@ def performance_command(
 @monitor_errors
 def ls_command(name: str | None, alias: str | None, limit: int, output_format: str) -> None:
     """Recorded checks, newest first (all models, or NAME's)."""
-    from mlops_jupyter.monitor.checks import list_checks
+    from mlops_jupyter.monitor.checks import list_checks  # noqa: PLC0415 - start-up
 
     records = []
     for check in list_checks(name, alias, limit=limit):
@@ -261,7 +268,7 @@ def ls_command(name: str | None, alias: str | None, limit: int, output_format: s
 @monitor_errors
 def profile_command(data: str, output: str | None) -> None:
     """Profile DATA (CSV/parquet path, directory or glob; read in chunks)."""
-    from mlops_jupyter.tracking.profile import profile
+    from mlops_jupyter.tracking.profile import profile  # noqa: PLC0415 - start-up
 
     result = profile(data)
     if output:
@@ -310,9 +317,8 @@ def retrain_command(
     Example:
       mlops-jupyter retrain diabetes --data data/2026-12.csv -p alpha 0.5
     """
-    from mlops_jupyter.batch.parameters import notebook_params, resolve_parameters
-    from mlops_jupyter.monitor.retrain import retrain, training_source
-    from mlops_jupyter.registry.versions import get_version
+    from mlops_jupyter.monitor.retrain import retrain, training_source  # noqa: PLC0415 - start-up
+    from mlops_jupyter.registry.versions import get_version  # noqa: PLC0415 - start-up
 
     if data is not None and not os.path.exists(data):
         fail(f"no such file or directory: {data}", EXIT_USAGE)
@@ -336,6 +342,5 @@ def retrain_command(
 
 
 def _store() -> Any:
-    from mlops_jupyter.store import get_store
 
     return get_store()

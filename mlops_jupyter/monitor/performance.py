@@ -77,7 +77,7 @@ def task_of(model: Any) -> str:
     if getattr(inner, "_estimator_type", None) == "classifier" or hasattr(inner, "classes_"):
         return "classification"
     try:
-        from sklearn.base import is_classifier
+        from sklearn.base import is_classifier  # noqa: PLC0415 - start-up: sklearn on first use
 
         if is_classifier(inner):
             return "classification"
@@ -87,7 +87,7 @@ def task_of(model: Any) -> str:
 
 
 def compute_metrics(model: Any, X: Any, y: Any, task: str) -> dict[str, float]:
-    from sklearn import metrics as skm
+    from sklearn import metrics as skm  # noqa: PLC0415 - start-up: sklearn on first use
 
     predicted = np.asarray(model.predict(X))
     truth = np.asarray(y)

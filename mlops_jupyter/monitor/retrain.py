@@ -17,9 +17,19 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlparse
 
+from mlops_jupyter.batch.api import run_notebook
+from mlops_jupyter.batch.parameters import notebook_params
 from mlops_jupyter.monitor.checks import MonitorError
+from mlops_jupyter.registry.aliases import check_gates, promote
+from mlops_jupyter.registry.approvals import request_approval
+from mlops_jupyter.registry.errors import RegistryError
+from mlops_jupyter.registry.models import get_policy, resolve_actor
+from mlops_jupyter.registry.registration import register_model
+from mlops_jupyter.registry.versions import get_version, list_versions
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.tracking.query import get_run
 
 DATA_PARAMETER_NAMES = ("data_path", "data", "train_path", "input_path", "dataset", "path")
 TAG_RETRAIN_OF = "mlops.retrain_of"  # models:/NAME/VERSION the retrain replaces
@@ -69,17 +79,12 @@ def _local(uri: str | None) -> str | None:
     if not uri:
         return None
     if uri.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
         return unquote(urlparse(uri).path)
     return None if "://" in uri else uri
 
 
 def training_source(version: Any, store: Store) -> TrainingSource:
     """The notebook and parameters that made ``version`` (through its lineage)."""
-    from mlops_jupyter.batch.parameters import notebook_params
-    from mlops_jupyter.tracking.query import get_run
-
     run = get_run(version.run_id, store=store)
     notebook_run = run
     if run.kind == "cell" and run.parent_run_id:
@@ -122,11 +127,6 @@ def training_source(version: Any, store: Store) -> TrainingSource:
 
 def _candidate(name: str, run_id: str, store: Store, actor: str | None) -> Any:
     """The version the retrain run registered, else the model it (or a cell of it) logged."""
-    from mlops_jupyter.registry.errors import RegistryError
-    from mlops_jupyter.registry.registration import register_model
-    from mlops_jupyter.registry.versions import list_versions
-    from mlops_jupyter.tracking.query import get_run
-
     run = get_run(run_id, store=store)
     family = {run_id, *run.children}
     registered = [v for v in list_versions(name, store=store) if v.run_id in family]
@@ -153,13 +153,6 @@ def retrain(
     store: Store | None = None,
 ) -> RetrainResult:
     """Retrain ``name``'s ``alias`` holder on ``data`` and put the candidate through the gates."""
-    from mlops_jupyter.batch.api import run_notebook
-    from mlops_jupyter.registry.aliases import check_gates, promote
-    from mlops_jupyter.registry.approvals import request_approval
-    from mlops_jupyter.registry.errors import RegistryError
-    from mlops_jupyter.registry.models import get_policy, resolve_actor
-    from mlops_jupyter.registry.versions import get_version
-
     store = store or get_store()
     actor = resolve_actor(actor)
     try:
