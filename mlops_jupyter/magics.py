@@ -45,8 +45,19 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display, publish_display_data
 from traitlets import Bool, Enum, Int, observe
 from traitlets.config import Configurable
+
+from mlops_jupyter.tracking import settings as capture_settings
+from mlops_jupyter.tracking.problems import TrackingWarning, warn
+from mlops_jupyter.tracking.settings import SWITCHES
+from mlops_jupyter.tracking.source import notebook_cell_id, notebook_path
+from mlops_jupyter.widgets.frontend import display_mode, execute_request_metadata
+
+# Start-up: `%load_ext mlops_jupyter` imports this module and must stay light (no numpy, pandas,
+# SQLAlchemy). The cell run (the capture stack and the store), the views that query runs and
+# the registry are imported inside the functions that use them, by the first cell that needs them.
 
 TRACK_LINE = re.compile(r"^[ \t]*%%track(?:[ \t]+(?P<options>[^\n]*))?[ \t]*(?:\n|$)")
 
@@ -103,9 +114,7 @@ class Track(Configurable):
 
     def apply(self, *names: str) -> None:
         """Write these settings into the process-wide capture switches."""
-        from mlops_jupyter.tracking import settings
-
-        switches = settings.SWITCHES
+        switches = SWITCHES
         for name in names:
             if name == "autolog":
                 switches.sklearn = self.autolog
@@ -118,7 +127,9 @@ class Track(Configurable):
             elif name == "snapshot_inputs" and self.snapshot_inputs is not None:
                 switches.snapshot_inputs = self.snapshot_inputs
             elif name == "snapshot_max_bytes" and self.snapshot_max_bytes is not None:
-                settings.autolog(None, None, None, snapshot_max_bytes=self.snapshot_max_bytes)
+                capture_settings.autolog(
+                    None, None, None, snapshot_max_bytes=self.snapshot_max_bytes
+                )
 
 
 def split_track_cell(raw_cell: str) -> tuple[str, str] | None:
@@ -133,7 +144,7 @@ def split_track_cell(raw_cell: str) -> tuple[str, str] | None:
 @functools.lru_cache(maxsize=128)  # argparse costs ~0.2 ms; the transformer and the event both ask
 def parse_options(line: str) -> Any:
     """The ``%%track`` options as a ``CellOptions``; UsageError for bad ones."""
-    from mlops_jupyter.tracking.cell import CellOptions
+    from mlops_jupyter.tracking.cell import CellOptions  # noqa: PLC0415 - start-up
 
     args = parse_argstring(TrackingMagics.track, line)
 
@@ -223,12 +234,13 @@ class CellTracker:
         execution_count: int | None,
     ) -> tuple[Any, Any] | None:
         """Start the run; on any tracking problem warn and let the cell run untracked."""
-        from mlops_jupyter.tracking.cell import CaptureSettings, CellRun, CellSource, warn
-        from mlops_jupyter.tracking.source import notebook_path
+        from mlops_jupyter.tracking.cell import (  # noqa: PLC0415 - start-up
+            CaptureSettings,
+            CellRun,
+            CellSource,
+        )
 
         source = CellSource(body, notebook_path(), cell_id, execution_count)
-        from mlops_jupyter.tracking.settings import SWITCHES
-
         settings = CaptureSettings(
             SWITCHES.sklearn,
             SWITCHES.pandas,
@@ -257,14 +269,14 @@ class CellTracker:
             try:
                 self._show_summary(cell, notes, ended_at)
             except Exception as problem:  # the run is recorded; only its picture is missing
-                from mlops_jupyter.tracking.cell import warn
-
                 warn(f"run summary unavailable: {problem}")
 
     def _show_summary(self, cell: Any, notes: list[str], ended_at: float) -> None:
-        from IPython.display import publish_display_data
-
-        from mlops_jupyter.widgets.run_view import RunSummary, snapshot, stored_history
+        from mlops_jupyter.widgets.run_view import (  # noqa: PLC0415 - start-up
+            RunSummary,
+            snapshot,
+            stored_history,
+        )
 
         summary = RunSummary(snapshot(cell.run, stored_history(cell.run), notes, ended_at))
         publish_display_data(summary.mimebundle())
@@ -281,28 +293,25 @@ class CellTracker:
 
     # -- views ----------------------------------------------------------------------------------
     def _mode(self) -> str:
-        from mlops_jupyter.widgets.frontend import display_mode
-
         return display_mode(self.settings.display, self.shell)
 
     def _display(self, obj: Any) -> None:
-        from IPython.display import display
-
         display(obj)
 
     def _live_view(self, cell: Any) -> Any:
         if self._mode() != "widget":
             return None
         try:
-            from mlops_jupyter.widgets.run_view import TICKER, LiveRunView
+            from mlops_jupyter.widgets.run_view import (  # noqa: PLC0415 - start-up
+                TICKER,
+                LiveRunView,
+            )
 
             view = LiveRunView(cell.run)
             self._display(view.display_object())
             TICKER.add(view)
             return view
         except Exception as error:  # no widget, no harm
-            from mlops_jupyter.tracking.cell import warn
-
             warn(f"live run view unavailable: {error}")
             return None
 
@@ -312,13 +321,9 @@ def _cell_id(info: Any, shell: Any) -> str | None:
     cell_id = getattr(info, "cell_id", None)
     if cell_id:
         return str(cell_id)
-    from mlops_jupyter.widgets.frontend import execute_request_metadata
-
     found = execute_request_metadata(shell).get("cellId")
     if found:
         return str(found)
-    from mlops_jupyter.tracking.source import notebook_cell_id, notebook_path
-
     return notebook_cell_id(notebook_path(), getattr(info, "raw_cell", None) or "")
 
 
@@ -328,9 +333,8 @@ def _register_model(cell: Any) -> None:
     Done after the run ended; as with every tracking step a problem is a warning, never a
     changed cell.
     """
-    # the registry is imported only by cells that register (start-up time of %load_ext)
-    from mlops_jupyter.registry.api import register_model
-    from mlops_jupyter.tracking.cell import warn
+    # the registry is imported only by cells that register
+    from mlops_jupyter.registry.api import register_model  # noqa: PLC0415 - start-up
 
     try:
         cell.registered = register_model(cell.run.run_id, cell.options.register)
@@ -420,7 +424,11 @@ class TrackingMagics(Magics):
 
         FILTER is the run filter language, e.g. ``metrics.acc > 0.9 and params.model = 'rf'``.
         """
-        from mlops_jupyter.widgets.runs_table import DEFAULT_LIMIT
+        from mlops_jupyter.widgets.runs_table import (  # noqa: PLC0415 - start-up
+            DEFAULT_LIMIT,
+            RunsBrowser,
+            RunsSummary,
+        )
 
         args = parse_argstring(self.runs, line)
         # IPython splits without POSIX rules: quoted literals keep their quotes
@@ -428,12 +436,8 @@ class TrackingMagics(Magics):
         limit = DEFAULT_LIMIT if args.limit is None else args.limit
         with _as_usage_errors():
             if self.tracker._mode() == "widget":
-                from mlops_jupyter.widgets.runs_table import RunsBrowser
-
                 self.tracker._display(RunsBrowser(filter_text, experiment, limit).display_object())
                 return
-            from mlops_jupyter.widgets.runs_table import RunsSummary
-
             self.tracker._display(RunsSummary(filter_text, experiment, limit))
 
     @magic_arguments()
@@ -450,7 +454,7 @@ class TrackingMagics(Magics):
     @line_magic
     def lineage(self, line: str) -> Any:
         """``%lineage [VAR|RUN_ID] [--downstream]``: the lineage graph."""
-        from mlops_jupyter.tracking.lineage import lineage
+        from mlops_jupyter.tracking.lineage import lineage  # noqa: PLC0415 - start-up
 
         args = parse_argstring(self.lineage, line)
         target = args.target or self.tracker.last_run_id
@@ -462,28 +466,28 @@ class TrackingMagics(Magics):
     @line_magic
     def compare(self, line: str) -> None:
         """``%compare RUN_ID RUN_ID ...``: param differences and metric charts of runs."""
-        from mlops_jupyter.tracking.query import resolve_run_id
+        from mlops_jupyter.tracking.query import resolve_run_id  # noqa: PLC0415 - start-up
+        from mlops_jupyter.widgets.compare import (  # noqa: PLC0415 - start-up
+            CompareSummary,
+            CompareView,
+        )
 
         with _as_usage_errors():
             run_ids = [resolve_run_id(token) for token in line.split()]
         if len(run_ids) < 2:
             raise UsageError("%compare needs two or more run ids")
         if self.tracker._mode() == "widget":
-            from mlops_jupyter.widgets.compare import CompareView
-
             self.tracker._display(CompareView(run_ids).display_object())
             return
-        from mlops_jupyter.widgets.compare import CompareSummary
-
         self.tracker._display(CompareSummary(run_ids))
 
 
 @contextlib.contextmanager
 def _as_usage_errors() -> Iterator[None]:
     """A mistake in a view magic's argument is shown as one line, not a traceback."""
-    from mlops_jupyter.store.filters import FilterError
-    from mlops_jupyter.tracking.lineage import LineageTargetError
-    from mlops_jupyter.tracking.query import RunNotFoundError
+    from mlops_jupyter.store.filters import FilterError  # noqa: PLC0415 - start-up
+    from mlops_jupyter.tracking.lineage import LineageTargetError  # noqa: PLC0415 - start-up
+    from mlops_jupyter.tracking.query import RunNotFoundError  # noqa: PLC0415 - start-up
 
     try:
         yield
@@ -505,8 +509,6 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.events.register("pre_run_cell", tracker.pre_run_cell)
     ipython.events.register("post_run_cell", tracker.post_run_cell)
     ipython._mlops_tracker = tracker
-    from mlops_jupyter.tracking.cell import TrackingWarning
-
     warnings.simplefilter("always", TrackingWarning)  # a warning per cell, not once per session
 
 

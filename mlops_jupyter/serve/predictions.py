@@ -30,7 +30,7 @@ from mlops_jupyter.registry.versions import version_number
 from mlops_jupyter.store import get_store
 
 if TYPE_CHECKING:
-    import pandas as pd  # noqa: PLC0415 - start-up: the model server imports pandas on first use
+    import pandas as pd
 
     from mlops_jupyter.store import Store
 

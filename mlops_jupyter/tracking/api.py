@@ -9,8 +9,11 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_jupyter.tracking import context
+from mlops_jupyter.tracking import context, settings
+from mlops_jupyter.tracking.capture import Capture
+from mlops_jupyter.tracking.code_names import CellNames
 from mlops_jupyter.tracking.datasets import DatasetRef
+from mlops_jupyter.tracking.problems import warn
 from mlops_jupyter.tracking.run import Run
 
 RUN_KINDS = ("cell", "notebook", "script", "sweep", "check")
@@ -52,15 +55,11 @@ def start_run(
 
 
 def _begin_block_capture(run: Run, caller_globals: dict[str, Any]) -> None:
-    from mlops_jupyter.tracking import settings
-
     switches = settings.SWITCHES
     if not (switches.sklearn or switches.pandas) or not (
         "sklearn" in sys.modules or "pandas" in sys.modules
     ):
         return  # nothing that could be captured is imported: no hooks, no cost
-    from mlops_jupyter.tracking.capture import Capture
-    from mlops_jupyter.tracking.cell import CellNames, warn
 
     # the caller's module is the block's namespace: names it bound to library functions
     # (``from sklearn.metrics import f1_score``) report too, for the length of the block
@@ -94,8 +93,6 @@ def autolog(
     ``snapshot_inputs``: ``"auto"`` (input files up to ``snapshot_max_bytes``, 100 MB by
     default), ``"always"`` or ``"never"`` copy input files into the artifact store.
     """
-    from mlops_jupyter.tracking import settings
-
     settings.autolog(
         sklearn=sklearn,
         pandas=pandas,

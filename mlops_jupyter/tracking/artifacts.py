@@ -30,7 +30,7 @@ def object_bytes(obj: Any) -> tuple[bytes, str, str]:
         obj.savefig(buffer, format="png", bbox_inches="tight")
         return buffer.getvalue(), "figure.png", "image/png"
     if module.startswith("sklearn") or (hasattr(obj, "get_params") and hasattr(obj, "fit")):
-        import skops.io
+        import skops.io  # noqa: PLC0415 - start-up: skops is imported on first use
 
         return skops.io.dumps(obj), "model.skops", "application/x-skops"
     raise TypeError(

@@ -9,7 +9,7 @@ What is recorded, at the end of the cell:
 
 - only the user's own calls: a fit or metric call made from inside scikit-learn (the
   ``LabelEncoder`` of ``classification_report``, the folds of ``cross_val_score``) is not
-  reported (``capture.called_by_library``); of several fits of one class, the last counts;
+  reported (``reporting.called_by_library``); of several fits of one class, the last counts;
 - the candidate model (the last fitted predictor, else the last fitted estimator; for a
   search CV its ``best_estimator_``):
   its ``get_params()`` flattened (``step__param`` for pipelines) as params, ``fit_time_s``;
@@ -26,8 +26,10 @@ What is recorded, at the end of the cell:
 from __future__ import annotations
 
 import contextlib
+import csv
 import importlib
 import inspect
+import io
 import json
 import numbers
 import re
@@ -36,7 +38,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mlops_jupyter.tracking.model_log import example_json, model_class_name
+from mlops_jupyter.tracking import context
+from mlops_jupyter.tracking.artifacts import store_bytes
+from mlops_jupyter.tracking.model_log import TAG_ESTIMATORS, example_json, model_class_name
 
 if TYPE_CHECKING:
     from mlops_jupyter.tracking.capture import Capture
@@ -73,7 +77,7 @@ def install(capture: Capture) -> None:
         if module == "sklearn" or module.startswith("sklearn."):
             with contextlib.suppress(ImportError):  # the cell raises it itself
                 importlib.import_module(module)
-    from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
+    from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin  # noqa: PLC0415 - start-up: sklearn on first use
 
     patches = capture.patches
     for cls in (ClassifierMixin, RegressorMixin, TransformerMixin, *estimator_classes()):
@@ -87,7 +91,7 @@ def install(capture: Capture) -> None:
 
 def estimator_classes() -> Iterator[type]:
     """Every subclass of ``BaseEstimator`` defined so far (third-party ones included)."""
-    from sklearn.base import BaseEstimator
+    from sklearn.base import BaseEstimator  # noqa: PLC0415 - start-up: sklearn on first use
 
     seen: set[type] = set()
     stack = [BaseEstimator]
@@ -264,8 +268,6 @@ def record_fits(
     capture: Capture, explicit_params: tuple[str, ...] = (), max_child_runs: int = 5
 ) -> None:
     """Params, fit times and search results of the cell's fits; the candidate's unprefixed."""
-    from mlops_jupyter.tracking.model_log import TAG_ESTIMATORS
-
     run = capture.run
     records = list(capture.fits.values())
     candidate = candidate_record(records)
@@ -294,7 +296,6 @@ def record_search(
     if isinstance(best_score, numbers.Real):
         run.log_metric(prefix + "best_cv_score", float(best_score))
     results = search.cv_results_
-    from mlops_jupyter.tracking.artifacts import store_bytes
 
     store_bytes(
         run.store, run.run_id, cv_results_csv(results), f"{prefix}{CV_RESULTS_ARTIFACT}", "text/csv"
@@ -308,9 +309,6 @@ CV_RESULTS_ARTIFACT = "cv_results.csv"
 
 def cv_results_csv(results: dict[str, Any]) -> bytes:
     """``cv_results_`` as CSV: one row per candidate, ``params`` as JSON, masked values empty."""
-    import csv
-    import io
-
     columns = list(results)
     count = len(results.get("params", ()))
     buffer = io.StringIO()
@@ -350,8 +348,6 @@ def best_candidates(results: dict[str, Any], refit: Any, limit: int) -> list[int
 def record_candidates(
     run: Run, results: dict[str, Any], capture: Capture, indexes: list[int]
 ) -> None:
-    from mlops_jupyter.tracking import context
-
     columns = {
         key: values
         for key, values in results.items()

@@ -3,10 +3,10 @@ report while it runs, plus the in-memory data a cell reads and writes.
 
 Three kinds of run capture: a ``%%track`` cell (its own child run), a cell of a notebook
 executed by the ``mlops`` papermill engine (the notebook run), and a ``mj.start_run`` block
-(that run, for as long as the block lasts). Hooks find the capture through ``current()``: the
-innermost ``start_run`` capture of the calling thread, else the cell capture (``ACTIVE``).
-``reporting()`` marks a reported call in progress so the library's own nested calls are not
-reported again. Values go into the run's buffer at once (they cost microseconds); dataset
+(that run, for as long as the block lasts). Hooks find the capture through
+``reporting.current()``: the innermost ``start_run`` capture of the calling thread, else the
+cell capture; ``reporting.reporting()`` marks a reported call in progress so the library's own
+nested calls are not reported again. Values go into the run's buffer at once (they cost microseconds); dataset
 versions and fitted estimators are written when the cell or block ends, and input files are
 then snapshotted under the snapshot policy.
 
@@ -20,15 +20,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-import threading
-import time
 import weakref
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from mlops_jupyter.tracking.cell import CellNames, imports_package
+import numpy as np
+
+from mlops_jupyter.tracking import autolog as sklearn_autolog
+from mlops_jupyter.tracking import pandas_io, reporting
+from mlops_jupyter.tracking.autolog import candidate_record, deployable_model, record_fits
+from mlops_jupyter.tracking.code_names import CellNames, imports_package
 from mlops_jupyter.tracking.datasets import DatasetRef, link_datasets
 from mlops_jupyter.tracking.memory import (
     changed_outputs,
@@ -36,20 +38,22 @@ from mlops_jupyter.tracking.memory import (
     is_data,
     object_dataset,
 )
+from mlops_jupyter.tracking.patching import Patches
+from mlops_jupyter.tracking.problems import warn
+from mlops_jupyter.tracking.settings import SWITCHES
+from mlops_jupyter.tracking.snapshots import snapshot_datasets
+from mlops_jupyter.tracking.source import ipython_shell
 
 if TYPE_CHECKING:
     from mlops_jupyter.tracking.autolog import FitRecord
     from mlops_jupyter.tracking.run import Run
 
 log = logging.getLogger("mlops_jupyter.capture")
-ACTIVE: Capture | None = None  # the capture of the cell being executed (process-wide)
 NOTEBOOK_RUN_ID: str | None = None  # the engine's notebook run, while whole-notebook capture is on
 _PLAIN = (int, float, complex, bool, str, bytes, type(None))
 _REACHING_BUILTINS = frozenset(
     {"eval", "exec", "compile", "__import__", "getattr", "globals", "locals", "vars"}
 )
-LIBRARY_PREFIX = "sklearn."
-clock = time.perf_counter
 
 
 @contextlib.contextmanager
@@ -61,35 +65,12 @@ def as_the_user() -> Iterator[None]:
     the user imports it: pandas, for one, decides at import whether it runs in a terminal
     (``display.max_columns`` 0 instead of 20) by looking for ``get_ipython``.
     """
-    from mlops_jupyter.tracking.source import ipython_shell
-
     trap = getattr(ipython_shell(), "builtin_trap", None)
     if trap is None:
         yield
         return
     with trap:
         yield
-
-
-def called_by_library(frame: FrameType | None) -> bool:
-    """True when ``frame`` or a frame that called it runs scikit-learn's own code: a fit or a
-    metric computed inside a library function (``LabelEncoder`` in ``classification_report``,
-    the folds of ``cross_val_score``, a threshold scan) is the library's business, not the
-    user's call."""
-    while frame is not None:
-        module = frame.f_globals.get("__name__")
-        if type(module) is str and (module == "sklearn" or module.startswith(LIBRARY_PREFIX)):
-            return True
-        frame = frame.f_back
-    return False
-
-
-class _ThreadCaptures(threading.local):
-    def __init__(self) -> None:
-        self.stack: list[Capture] = []
-
-
-_threads = _ThreadCaptures()
 
 
 @dataclass
@@ -105,35 +86,6 @@ class TrainingData:
 FITTED: weakref.WeakKeyDictionary[Any, TrainingData] = weakref.WeakKeyDictionary()
 
 
-def current() -> Capture | None:
-    """The capture a hook reports to: this thread's innermost ``start_run`` block, else the cell's."""
-    stack = _threads.stack
-    while stack and stack[-1].closed:  # its run was ended from another thread
-        stack.pop()
-    return stack[-1] if stack else ACTIVE
-
-
-def reporting_depth() -> int:
-    """Reported calls in progress for the capture the caller reports to (a cell's capture is
-    shared with the threads its library calls start, e.g. joblib's, so their nested calls see
-    the outer call in progress; a ``start_run`` block on another thread counts its own)."""
-    capture = current()
-    return capture.depth if capture is not None else 0
-
-
-@contextlib.contextmanager
-def reporting() -> Iterator[None]:
-    capture = current()
-    if capture is None:
-        yield
-        return
-    capture.depth += 1
-    try:
-        yield
-    finally:
-        capture.depth -= 1
-
-
 class Capture:
     """Everything one tracked cell reports, and the patches that report it."""
 
@@ -147,13 +99,9 @@ class Capture:
         max_child_runs: int | None = None,
         also_link: tuple[str, ...] = (),
     ) -> None:
-        from mlops_jupyter.tracking.patching import Patches
-
         self.run = run
         self.notebook_path = notebook_path
         if max_child_runs is None:  # engine-run notebooks and start_run blocks: the process's
-            from mlops_jupyter.tracking.settings import SWITCHES
-
             max_child_runs = SWITCHES.max_child_runs
         self.max_child_runs = max_child_runs  # child runs per search: its best candidates
         self.namespace = namespace
@@ -172,29 +120,23 @@ class Capture:
         self._previous: Capture | None = None
         self._threaded = False
         self.closed = False
-        self.depth = 0  # reported calls in progress (see reporting_depth)
+        self.depth = 0  # reported calls in progress (see reporting.reporting_depth)
 
     # -- a start_run block's lifetime ---------------------------------------------------------
     def begin_block(self, *, sklearn: bool, pandas: bool, memory: bool) -> None:
         """Install the hooks for the libraries already imported, for this thread's block."""
         self.lineage, self.memory = pandas, memory
         if pandas and "pandas" in sys.modules:
-            from mlops_jupyter.tracking import pandas_io
-
             pandas_io.install(self)
         if sklearn and "sklearn" in sys.modules:
-            from mlops_jupyter.tracking import autolog as sklearn_autolog
-
             sklearn_autolog.install(self)
         self.patches.alias(self.namespace, list(self.namespace))
         self._threaded = True
-        _threads.stack.append(self)
+        reporting.push_block(self)
 
     # -- the cell's lifetime ------------------------------------------------------------------
     def finish_block(self, failed: bool = False) -> None:
         """End a ``start_run`` block's capture and write what it saw (problems only warn)."""
-        from mlops_jupyter.tracking.cell import warn
-
         self.end()
         try:
             self.write()
@@ -210,7 +152,6 @@ class Capture:
         ``lineage``: pandas IO; ``memory``: in-memory data (default: as ``lineage``);
         ``variables``: the cell's own variables as inputs and outputs (not for a notebook
         run's untracked cells, which all belong to one run)."""
-        global ACTIVE
         self.lineage = lineage
         self.memory = lineage if memory is None else memory
         self.variables = variables
@@ -220,15 +161,11 @@ class Capture:
             self.datasets.extend((ref, "input", name) for name, ref in self.inputs.items())
         with as_the_user():
             if lineage and reachable and self.uses_package("pandas"):
-                from mlops_jupyter.tracking import pandas_io
-
                 pandas_io.install(self)
             if reachable and autolog and self.uses_package("sklearn"):
-                from mlops_jupyter.tracking import autolog as sklearn_autolog
-
                 sklearn_autolog.install(self)
         self.patches.alias(self.namespace, self.names.loaded)
-        self._previous, ACTIVE = ACTIVE, self
+        self._previous = reporting.swap_cell_capture(self)
 
     def _inert(self, name: str) -> bool:
         return _inert_name(self.namespace, name)
@@ -239,13 +176,11 @@ class Capture:
 
     def end(self) -> None:
         """Remove every hook (first thing at cell end, whatever else fails)."""
-        global ACTIVE
         self.closed = True
         if self._threaded:
-            with contextlib.suppress(ValueError):
-                _threads.stack.remove(self)
-        elif ACTIVE is self:
-            ACTIVE = self._previous
+            reporting.remove_block(self)
+        elif reporting.cell_capture() is self:
+            reporting.swap_cell_capture(self._previous)
         self.patches.undo(self.namespace, self.names.written | self.names.loaded)
 
     def record_outputs(self) -> None:
@@ -283,8 +218,6 @@ class Capture:
                 None,
             )
         if self.fits:
-            from mlops_jupyter.tracking.autolog import record_fits
-
             record_fits(self, explicit_params, self.max_child_runs)
             self.remember_fits()
         self.snapshot_inputs([ref for ref, role, _ in uses if role == "input"])
@@ -294,20 +227,14 @@ class Capture:
         files = [ref for ref in refs if ref.uri.startswith("file://")]
         if not files:
             return
-        from mlops_jupyter.tracking.snapshots import snapshot_datasets
-
         try:
             snapshot_datasets(self.run.store, files)
         except Exception as error:
-            from mlops_jupyter.tracking.cell import warn
-
             warn(f"input snapshot failed: {error}")
             log.debug("snapshot failed", exc_info=True)
 
     def remember_fits(self) -> None:
         """Keep what each estimator was fitted on, for a registration after the capture ended."""
-        from mlops_jupyter.tracking.autolog import deployable_model
-
         for record in self.fits.values():
             seen = TrainingData(record.X, record.input_example, self.run.run_id)
             for model in {
@@ -347,8 +274,6 @@ class Capture:
         if not is_data(obj):
             if not isinstance(obj, (list, tuple)):
                 return None
-            import numpy as np
-
             obj = np.asarray(obj)
         return object_dataset(obj, self.variable_name(obj) or fallback_name, self.max_bytes)
 
@@ -357,14 +282,11 @@ class Capture:
         estimator (a search's best estimator)."""
         if not self.fits:
             return None
-        from mlops_jupyter.tracking.autolog import candidate_record, deployable_model
 
         return deployable_model(candidate_record(list(self.fits.values())).estimator)
 
     def fit_of(self, model: Any) -> FitRecord | None:
         """The fit record of ``model`` (or of the search whose best estimator it is)."""
-        from mlops_jupyter.tracking.autolog import deployable_model
-
         for record in self.fits.values():
             if model is record.estimator or model is deployable_model(record.estimator):
                 return record
@@ -406,10 +328,7 @@ def _inert_value(value: Any, depth: int) -> bool:
 def training_data(model: Any) -> TrainingData | None:
     """What ``model`` was fitted on, as far as capture saw: a live capture's fit (its X written
     now), else what an ended capture remembered."""
-    captures = [*reversed(_threads.stack)]
-    if ACTIVE is not None:
-        captures.append(ACTIVE)
-    for capture in captures:
+    for capture in reporting.live_captures():
         record = capture.fit_of(model)
         if record is not None:
             capture.save_fit_input(record)

@@ -10,7 +10,12 @@ from typing import Any
 
 import click
 
-from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, emit
+from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, emit, fail
+from mlops_jupyter.config import resolve_store
+from mlops_jupyter.store import get_store
+
+# Start-up: `mlops-jupyter --help` imports this module, so what needs SQLAlchemy or pandas (the
+# queries, the database, maintenance) is imported inside the commands that use it.
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -53,7 +58,7 @@ def runs_ls(
     KEY in (...), KEY like 'pat%', KEY is null. like is case-sensitive, ilike is not;
     % matches any text, _ one character, \\% and \\_ a literal % and _.
     """
-    from mlops_jupyter.tracking.query import runs
+    from mlops_jupyter.tracking.query import runs  # noqa: PLC0415 - start-up
 
     frame = runs(
         experiment=experiment, filter=filter_, order_by=order_by, limit=limit, offset=offset
@@ -84,7 +89,7 @@ def runs_ls(
 @FORMAT_OPTION
 def runs_show(run_id: str, output_format: str) -> None:
     """Everything recorded about one run (a unique id prefix is enough)."""
-    from mlops_jupyter.tracking.query import get_run
+    from mlops_jupyter.tracking.query import get_run  # noqa: PLC0415 - start-up
 
     view = get_run(run_id).to_dict()
     view["start_time"], view["end_time"] = _iso(view["start_time"]), _iso(view["end_time"])
@@ -135,8 +140,7 @@ def runs_reap() -> None:
     background flusher of any tracking process and the Jupyter server extension do
     periodically. Prints the ids it marked.
     """
-    from mlops_jupyter.store import get_store
-    from mlops_jupyter.tracking.context import reap_dead_runs
+    from mlops_jupyter.tracking.context import reap_dead_runs  # noqa: PLC0415 - start-up
 
     dead = reap_dead_runs(get_store())
     for run_id in dead:
@@ -153,7 +157,6 @@ def store_group() -> None:
 @FORMAT_OPTION
 def store_info(output_format: str) -> None:
     """Location, schema version and row counts."""
-    from mlops_jupyter.store import get_store
 
     store = get_store()
     info = {
@@ -181,8 +184,7 @@ def store_fsck(output_format: str) -> None:
     Example:
       mlops-jupyter store fsck --format json
     """
-    from mlops_jupyter.store import get_store
-    from mlops_jupyter.store.maintenance import fsck
+    from mlops_jupyter.store.maintenance import fsck  # noqa: PLC0415 - start-up
 
     report = fsck(get_store())
     if output_format == "json":
@@ -199,8 +201,7 @@ def store_fsck(output_format: str) -> None:
 @store_group.command("migrate")
 def store_migrate() -> None:
     """Upgrade the schema to the newest version (opening a store does this too)."""
-    from mlops_jupyter.config import resolve_store
-    from mlops_jupyter.store.database import Database
+    from mlops_jupyter.store.database import Database  # noqa: PLC0415 - start-up
 
     before, after = Database(resolve_store()).migrate()
     click.echo(
@@ -237,9 +238,7 @@ def store_grant(role: str, level: str, show_sql: bool) -> None:
     Example:  CREATE ROLE alice LOGIN;   (in psql, as the owner)
               mlops-jupyter store grant alice --role approver
     """
-    from mlops_jupyter.cli import EXIT_CHECK_FAILED, fail
-    from mlops_jupyter.store import get_store
-    from mlops_jupyter.store.access import grant
+    from mlops_jupyter.store.access import grant  # noqa: PLC0415 - start-up
 
     try:
         statements = grant(get_store().db, role, level)
@@ -274,8 +273,7 @@ def gc_command(dry_run: bool, grace: str) -> None:
       mlops-jupyter gc --dry-run
       mlops-jupyter gc --grace 10m
     """
-    from mlops_jupyter.store import get_store
-    from mlops_jupyter.store.maintenance import collect_garbage, parse_duration
+    from mlops_jupyter.store.maintenance import collect_garbage, parse_duration  # noqa: PLC0415 - start-up
 
     try:
         grace_s = parse_duration(grace)

@@ -19,13 +19,16 @@ import contextlib
 import hashlib
 import inspect
 import os
+import socket
 import threading
 import time
 from typing import Any
 
 from mlops_jupyter.config import EXPERIMENT_ENV
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.tracking.environment import current_environment
 from mlops_jupyter.tracking.run import Run, run_fields
+from mlops_jupyter.tracking.source import in_notebook, ipython_shell, notebook_path, script_path
 
 FLUSH_INTERVAL = 1.0
 HEARTBEAT_INTERVAL = 5.0
@@ -107,6 +110,7 @@ def attach_run(run_id: str, store: Store | None = None) -> Run:
         kind=row["kind"],
         parent_run_id=row["parent_run_id"],
         attempt=row["attempt"],
+        on_end=forget,
     )
     run.start_time = row["start_time"]
     run.owned = False
@@ -129,8 +133,6 @@ def session_run() -> Run:
         if attached_id and (_session_run is None or _session_run.run_id != attached_id):
             _session_run = attach_run(attached_id)
         if _session_run is None or _session_run.status != "running":
-            from mlops_jupyter.tracking.source import in_notebook, notebook_path, script_path
-
             notebook = in_notebook()
             path = notebook_path() if notebook else script_path()
             _session_run = create_run(
@@ -155,8 +157,6 @@ def create_run(
     **source: Any,
 ) -> Run:
     """Insert a run row, register it as live, and (with ``push``) make it this thread's active run."""
-    from mlops_jupyter.tracking.environment import current_environment
-
     store = store or get_store()
     experiment = experiment or default_experiment()
     environment, environment_id = current_environment()
@@ -181,6 +181,7 @@ def create_run(
         kind=kind,
         parent_run_id=parent_run_id,
         attempt=attempt,
+        on_end=forget,
     )
     run.start_time = fields["start_time"]
     with _lock:
@@ -257,9 +258,7 @@ def _work_loop() -> None:
 def find_dead_runs(store: Store, timeout: float = HEARTBEAT_TIMEOUT) -> dict[str, float | None]:
     """The ``running`` runs whose process is gone (this host) or went silent (other hosts),
     with their last heartbeat. Reads only: :func:`reap_dead_runs` records the verdict."""
-    import socket
-
-    import psutil
+    import psutil  # noqa: PLC0415 - start-up: psutil is imported on first use
 
     host = socket.gethostname()
     now = time.time()
@@ -308,8 +307,6 @@ _hooked_kernels: set[int] = set()
 def _end_at_kernel_shutdown() -> None:
     """In a Jupyter kernel, end this process's runs when a ``shutdown_request`` arrives (before
     the reply, so the frontend's wait covers it), not only at interpreter exit."""
-    from mlops_jupyter.tracking.source import ipython_shell
-
     kernel = getattr(ipython_shell(), "kernel", None)
     if kernel is None or id(kernel) in _hooked_kernels:
         return

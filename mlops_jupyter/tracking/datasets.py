@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.tracking.display import html
 from mlops_jupyter.tracking.fingerprint import fingerprint_file, fingerprint_object
+from mlops_jupyter.tracking.snapshots import snapshot_datasets
 
 if TYPE_CHECKING:
     from mlops_jupyter.store import Store
@@ -162,8 +163,6 @@ def record_dataset(store: Store, run_id: str, data: Any, name: str | None, role:
         ref = dataset_from_file(data)
         link_dataset(store, run_id, ref, role, name or Path(data).name)
         if role == "input":
-            from mlops_jupyter.tracking.snapshots import snapshot_datasets
-
             snapshot_datasets(store, [ref])  # under the snapshot policy
         return ref
     ref = dataset_from_object(data, name)

@@ -85,7 +85,7 @@ def _feed_objects(hasher: Any, values: np.ndarray) -> None:
 
 
 def _feed_arrow(hasher: Any, chunked: Any) -> bool:
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 - start-up: pyarrow is imported on first use
 
     array = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
@@ -106,7 +106,7 @@ def _feed_arrow(hasher: Any, chunked: Any) -> bool:
 
 def _feed_values(hasher: Any, values: Any) -> None:
     """Hash one column's values (a numpy array or a pandas ExtensionArray)."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
     dtype = values.dtype
     _feed_label(hasher, str(dtype))
@@ -147,7 +147,7 @@ def _feed_values(hasher: Any, values: Any) -> None:
 
 
 def _feed_index(hasher: Any, index: Any) -> None:
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
     _feed_label(hasher, type(index).__name__)
     _feed_label(hasher, repr(list(index.names)))
@@ -169,7 +169,7 @@ def _column_values(series: Any) -> Any:
 
 def fingerprint_object(obj: Any) -> str:
     """Fingerprint an in-memory DataFrame, Series, Index or ndarray."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
     hasher = xxhash.xxh3_128()
     if isinstance(obj, pd.DataFrame):

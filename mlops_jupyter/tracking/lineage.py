@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.tracking.datasets import DatasetRef
 from mlops_jupyter.tracking.display import html
+from mlops_jupyter.tracking.fingerprint import fingerprint_file, fingerprint_object
+from mlops_jupyter.tracking.memory import is_data
+from mlops_jupyter.tracking.query import RunNotFoundError, RunView, resolve_run_id
+from mlops_jupyter.tracking.run import Run
+from mlops_jupyter.tracking.source import ipython_shell
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,7 +85,7 @@ class LineageGraph:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per edge: source and target with their type and label, role and name."""
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
         by_key = {node.key: node for node in self.nodes}
         columns = [
@@ -133,10 +139,6 @@ def lineage(
 # -- what the target names --------------------------------------------------------------------
 def resolve_targets(target: Any, store: Store) -> list[NodeKey]:
     """The node(s) ``target`` names; LineageTargetError when nothing matches."""
-    from mlops_jupyter.tracking.datasets import DatasetRef
-    from mlops_jupyter.tracking.query import RunView
-    from mlops_jupyter.tracking.run import Run
-
     if isinstance(target, (Run, RunView)):
         return [("run", target.run_id)]
     if isinstance(target, DatasetRef):
@@ -147,11 +149,8 @@ def resolve_targets(target: Any, store: Store) -> list[NodeKey]:
         target = os.fspath(target)
     if isinstance(target, str):
         return _resolve_text(target.strip(), store)
-    from mlops_jupyter.tracking.memory import is_data
 
     if is_data(target):
-        from mlops_jupyter.tracking.fingerprint import fingerprint_object
-
         return _datasets_matching(
             store, fingerprint_object(target), f"this {type(target).__name__}"
         )
@@ -166,8 +165,6 @@ def _resolve_text(text: str, store: Store) -> list[NodeKey]:
         return [("model_version", _model_version_id(text, store))]
     variable = _variable_value(text)
     if variable is not None:
-        from mlops_jupyter.tracking.fingerprint import fingerprint_object
-
         return _datasets_matching(store, fingerprint_object(variable), f"variable {text!r}")
     run_id = _run_id(text, store)
     if run_id is not None:
@@ -182,9 +179,6 @@ def _resolve_text(text: str, store: Store) -> list[NodeKey]:
 
 def _variable_value(name: str) -> Any:
     """The data a notebook variable holds, when ``name`` is one (and is data)."""
-    from mlops_jupyter.tracking.memory import is_data
-    from mlops_jupyter.tracking.source import ipython_shell
-
     shell = ipython_shell()
     if shell is None or not name.isidentifier() or name not in shell.user_ns:
         return None
@@ -198,8 +192,6 @@ def _variable_value(name: str) -> Any:
 
 
 def _run_id(text: str, store: Store) -> str | None:
-    from mlops_jupyter.tracking.query import RunNotFoundError, resolve_run_id
-
     try:
         return resolve_run_id(text, store)
     except RunNotFoundError:
@@ -216,8 +208,6 @@ def _datasets_matching(store: Store, fingerprint: str, what: str) -> list[NodeKe
 
 
 def _file_datasets(path: Path, store: Store) -> list[NodeKey]:
-    from mlops_jupyter.tracking.fingerprint import fingerprint_file
-
     uri = path.resolve().as_uri()
     versions = store.lineage.find_datasets(uri)
     if not versions:

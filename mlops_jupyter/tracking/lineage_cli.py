@@ -33,7 +33,8 @@ def lineage_command(target: str, direction: str, depth: int, output_format: str)
       mlops-jupyter lineage data/train.csv --direction downstream
       mlops-jupyter lineage models:/churn@production --format json
     """
-    from mlops_jupyter.tracking.lineage import LineageTargetError, lineage
+    # `mlops-jupyter --help` imports this module; lineage needs SQLAlchemy
+    from mlops_jupyter.tracking.lineage import LineageTargetError, lineage  # noqa: PLC0415 - start-up
 
     try:
         graph = lineage(target, direction, max_depth=depth)

@@ -25,7 +25,7 @@ def is_data(value: Any) -> bool:
     """True for a pandas DataFrame or Series, or a numpy ndarray (without importing either)."""
     module = type(value).__module__
     if module.startswith("pandas"):
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
         return isinstance(value, (pd.DataFrame, pd.Series))
     numpy = sys.modules.get("numpy")

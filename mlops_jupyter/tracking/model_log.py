@@ -17,6 +17,8 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     from mlops_jupyter.tracking.run import Run
 
@@ -66,8 +68,7 @@ def example_json(example: Any) -> str | None:
     """The first rows of an input example as JSON: ``{"columns", "data", "dtypes"}``."""
     if example is None:
         return None
-    import numpy as np
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
     if isinstance(example, Mapping):
         example = pd.DataFrame(example)

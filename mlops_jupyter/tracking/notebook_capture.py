@@ -18,7 +18,11 @@ import logging
 import os
 from typing import Any
 
-from mlops_jupyter.tracking import settings
+from mlops_jupyter.tracking import capture, context, settings
+from mlops_jupyter.tracking.capture import Capture, could_reach_library
+from mlops_jupyter.tracking.code_names import cell_names
+from mlops_jupyter.tracking.problems import warn
+from mlops_jupyter.tracking.source import PAPERMILL_INPUT_ENV
 
 log = logging.getLogger("mlops_jupyter.capture")
 MAX_FINGERPRINT_BYTES = 2 << 30
@@ -34,8 +38,6 @@ class NotebookCapture:
         self.parameters: tuple[str, ...] | None = None  # the run's params before any cell
 
     def attach(self, run_id: str) -> None:
-        from mlops_jupyter.tracking import capture
-
         self.run_id = run_id
         self.parameters = None
         capture.NOTEBOOK_RUN_ID = run_id
@@ -53,14 +55,11 @@ class NotebookCapture:
         raw = info.raw_cell or ""
         if raw.lstrip().startswith("%%track"):
             return  # a tracked cell captures into its own run
-        from mlops_jupyter.tracking.capture import Capture, could_reach_library
-        from mlops_jupyter.tracking.cell import cell_names
 
         names = cell_names(info.transformed_cell or raw)
         namespace = self.shell.user_ns
         if not could_reach_library(namespace, names):
             return
-        from mlops_jupyter.tracking import context
 
         run = context.session_run()
         if run.run_id != self.run_id:
@@ -98,14 +97,10 @@ class NotebookCapture:
 
 
 def _notebook_path() -> str | None:
-    from mlops_jupyter.tracking.source import PAPERMILL_INPUT_ENV
-
     return os.environ.get(PAPERMILL_INPUT_ENV) or None
 
 
 def _warn(message: str) -> None:
-    from mlops_jupyter.tracking.cell import warn
-
     warn(message)
 
 

@@ -42,7 +42,7 @@ _PATH_KEYWORDS = (
 
 def install(capture: Capture) -> None:
     """Patch the readers on the pandas module and the writers where DataFrame/Series define them."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
     for name in READERS:
         capture.patches.replace(pd, name, _report_read)

@@ -25,8 +25,8 @@ import weakref
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
-from mlops_jupyter.tracking import capture as _capture
-from mlops_jupyter.tracking.cell import warn
+from mlops_jupyter.tracking import reporting
+from mlops_jupyter.tracking.problems import warn
 
 log = logging.getLogger("mlops_jupyter.autolog")
 
@@ -48,17 +48,17 @@ def reporting_wrapper(original: Callable[..., Any], report: Reporter) -> Callabl
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        capture = _capture.current()
+        capture = reporting.current()
         if (
             capture is None
-            or _capture.reporting_depth()
-            or _capture.called_by_library(sys._getframe(1))
+            or reporting.reporting_depth()
+            or reporting.called_by_library(sys._getframe(1))
         ):
             return original(*args, **kwargs)
-        with _capture.reporting():
-            started = _capture.clock()
+        with reporting.reporting():
+            started = reporting.clock()
             result = original(*args, **kwargs)
-            seconds = _capture.clock() - started
+            seconds = reporting.clock() - started
             try:
                 report(capture, result, args, kwargs, seconds)
             except Exception as error:

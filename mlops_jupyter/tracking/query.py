@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.store import Store, get_store
 from mlops_jupyter.store.filters import all_of, parse_filter, parse_order_by
+from mlops_jupyter.store.run_query import count_runs, search_runs
+from mlops_jupyter.tracking.artifacts import read_artifact
+from mlops_jupyter.tracking.context import find_dead_runs
 from mlops_jupyter.tracking.display import html
 
 if TYPE_CHECKING:
@@ -40,8 +43,6 @@ def dead_runs(store: Store) -> dict[str, float | None]:
     Reads only (looked up at most every couple of seconds per store): readers show such runs
     as killed; the flusher, the server and ``runs reap`` record it (``context.reap_dead_runs``).
     """
-    from mlops_jupyter.tracking.context import find_dead_runs
-
     now = time.monotonic()
     key = id(store)
     if key not in _dead or now - _last_reap.get(key, 0.0) >= _DEAD_CHECK_EVERY:
@@ -74,8 +75,6 @@ def search(
     ``where`` is a filter tree built in code (``store.filters.attribute_in`` ...), ANDed with
     the parsed ``filter``: callers narrowing a listing never build filter text.
     """
-    from mlops_jupyter.store.run_query import search_runs
-
     store = store or get_store()
     tree = all_of(where, parse_filter(filter))
     keys = parse_order_by(order_by)
@@ -109,8 +108,6 @@ def count(
     store: Store | None = None,
 ) -> int:
     """How many runs match ``filter`` and ``where`` (in ``experiment``)."""
-    from mlops_jupyter.store.run_query import count_runs
-
     store = store or get_store()
     tree = all_of(where, parse_filter(filter))
     with store.db.read() as conn:
@@ -127,7 +124,7 @@ def runs(
     store: Store | None = None,
 ) -> pd.DataFrame:
     """Runs as a DataFrame: the fixed columns, then params.<k>, metrics.<k>, tags.<k>."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
     rows, _ = search(
         filter, experiment=experiment, order_by=order_by, limit=limit, offset=offset, store=store
@@ -190,7 +187,7 @@ class RunView:
 
     def metric_history(self, key: str | None = None) -> pd.DataFrame:
         """Every logged point (key, step, value, timestamp) of one metric or all of them."""
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas on first use
 
         store = self._store or get_store()
         frames = [
@@ -202,8 +199,6 @@ class RunView:
         return pd.concat(frames, ignore_index=True)
 
     def artifact_bytes(self, name: str) -> bytes:
-        from mlops_jupyter.tracking.artifacts import read_artifact
-
         return read_artifact(self._store or get_store(), self.run_id, name)
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,10 +19,16 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from mlops_jupyter.store.runs import MetricColumns, ParamRow, ValueBatch
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from mlops_jupyter.config import current_user
+from mlops_jupyter.store.database import StoreConnectionError
+from mlops_jupyter.store.runs import NO_METRICS, MetricColumns, ParamRow, ValueBatch
+from mlops_jupyter.tracking.artifacts import store_artifact
+from mlops_jupyter.tracking.datasets import record_dataset
 from mlops_jupyter.tracking.display import html
 from mlops_jupyter.tracking.values import (
     check_key,
@@ -55,6 +61,7 @@ class Run:
         kind: str,
         parent_run_id: str | None,
         attempt: int = 1,
+        on_end: Callable[[Run], None] | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -81,6 +88,8 @@ class Run:
             True  # False for a run attached from another process: flushed, never ended here
         )
         self.capture: Any = None  # a start_run block's Capture, written when the run ends
+        #: called once the run ended: the context that created it forgets it (tracking/context.py)
+        self._on_end = on_end
 
     # -- logging ------------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -131,18 +140,12 @@ class Run:
 
     def log_artifact(self, path_or_obj: Any, name: str | None = None) -> str:
         """Store a file, a directory or an object as an artifact of this run; returns its name."""
-        from mlops_jupyter.tracking.artifacts import store_artifact
-
         return store_artifact(self.store, self.run_id, path_or_obj, name)
 
     def log_input(self, data: Any, name: str | None = None) -> DatasetRef:
-        from mlops_jupyter.tracking.datasets import record_dataset
-
         return record_dataset(self.store, self.run_id, data, name, role="input")
 
     def log_output(self, data: Any, name: str | None = None) -> DatasetRef:
-        from mlops_jupyter.tracking.datasets import record_dataset
-
         return record_dataset(self.store, self.run_id, data, name, role="output")
 
     def next_steps(self) -> dict[str, int]:
@@ -198,8 +201,6 @@ class Run:
         self._write_row_by_row(batch)
 
     def _write_row_by_row(self, batch: ValueBatch) -> None:
-        from mlops_jupyter.store.runs import NO_METRICS
-
         param_rows, (keys, values, steps, stamps), tag_rows = batch
         pieces: list[tuple[str, ValueBatch]] = []
         for row in {row[0]: row for row in param_rows}.values():
@@ -235,8 +236,6 @@ class Run:
 
     def end(self, status: str = "finished", error: BaseException | None = None) -> None:
         """Write what is buffered and the outcome in one transaction. Ending twice is a no-op."""
-        from mlops_jupyter.tracking import context
-
         if self.status != "running":
             return
         if self.capture is not None:
@@ -256,7 +255,8 @@ class Run:
                 self._write(batch, lambda rows: self.store.runs.write_batch(self.run_id, *rows))
                 finish(self.run_id, status, time.time(), detail)
             self.status = status
-        context.forget(self)
+        if self._on_end is not None:
+            self._on_end(self)
         self._notify()
 
     def __enter__(self) -> Run:
@@ -280,10 +280,6 @@ class Run:
 
 def _store_unreachable(error: BaseException) -> bool:
     """A failure of the connection rather than of the values (retrying later can succeed)."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    from mlops_jupyter.store.database import StoreConnectionError
-
     if isinstance(error, (StoreConnectionError, InterfaceError)):
         return True
     if not isinstance(error, DBAPIError):
@@ -309,8 +305,6 @@ def run_fields(
     *, experiment_id: str, name: str | None, kind: str, parent_run_id: str | None, **source: Any
 ) -> dict[str, Any]:
     """The columns of a new run row."""
-    from mlops_jupyter.config import current_user
-
     now = time.time()
     return {
         "experiment_id": experiment_id,

@@ -14,6 +14,7 @@ The policy (``auto``: files up to ``snapshot_max_bytes``; ``always``; ``never``)
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -25,6 +26,7 @@ from urllib.parse import unquote, urlparse
 
 import xxhash
 
+from mlops_jupyter.store.blobs import CorruptArtifactError
 from mlops_jupyter.tracking import settings
 
 if TYPE_CHECKING:
@@ -83,8 +85,6 @@ def take_snapshot(store: Store, path: str | os.PathLike[str], fingerprint: str) 
 
 
 def _verified_bytes(path: str | os.PathLike[str], digest: str) -> bytes:
-    import hashlib
-
     data = Path(path).read_bytes()
     if hashlib.sha256(data).hexdigest() != digest:
         raise OSError(f"{path} changed while its snapshot was being stored")
@@ -173,8 +173,6 @@ def restore(
     """Write the snapshot of ``fingerprint`` to ``destination`` (a file path), verified twice:
     the blob against its SHA-256 key, the bytes against the fingerprint. Nothing is left at
     ``destination`` when either check fails."""
-    from mlops_jupyter.store.blobs import CorruptArtifactError
-
     held = store.data.snapshots([fingerprint]).get(fingerprint)
     if held is None:
         raise DataVersionError(

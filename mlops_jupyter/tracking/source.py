@@ -82,7 +82,7 @@ def papermill_input_path() -> str | None:
     """The input notebook of the ``papermill`` command whose kernel this is (read from the
     parent process's command line), else None."""
     try:
-        import psutil
+        import psutil  # noqa: PLC0415 - start-up: psutil is imported on first use
 
         parent = psutil.Process(os.getppid())
         arguments, cwd = parent.cmdline(), parent.cwd()

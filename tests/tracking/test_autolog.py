@@ -14,13 +14,13 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score
 
 import mlops_jupyter as mj
-from mlops_jupyter.tracking.cell import TrackingWarning
 from mlops_jupyter.tracking.model_log import (
     MODEL_ARTIFACT,
     TAG_MODEL_ARTIFACT,
     TAG_MODEL_CLASS,
     TAG_MODEL_INPUT_DATASET,
 )
+from mlops_jupyter.tracking.problems import TrackingWarning
 
 SETUP = textwrap.dedent(
     """

@@ -15,7 +15,7 @@ from shell_support import REPO, cell_runs, run, tracked_shell
 
 import mlops_jupyter as mj
 from mlops_jupyter.tracking import context
-from mlops_jupyter.tracking.cell import TrackingWarning
+from mlops_jupyter.tracking.problems import TrackingWarning
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 from shell_support import cell_runs, run, tracked_shell
 
 import mlops_jupyter as mj
-from mlops_jupyter.tracking.cell import TrackingWarning
 from mlops_jupyter.tracking.model_log import MODEL_ARTIFACT, TAG_ESTIMATORS, TAG_MODEL_CLASS
+from mlops_jupyter.tracking.problems import TrackingWarning
 
 SETUP = textwrap.dedent(
     """
