@@ -14,7 +14,10 @@ try:
 except ImportError:  # running from a source tree that was never built
     __version__ = "0.0.0"
 
-# public name -> module that defines it (resolved lazily by __getattr__)
+# Start-up time: `import mlops_jupyter` (a notebook's first cell, `%load_ext`, the CLI, Jupyter's
+# extension discovery) imports none of the modules below. Each public name resolves on first use
+# through __getattr__; __init__.pyi (scripts/package_stub.py) shows them to editors and mypy.
+# public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     # tracking
     "start_run": "mlops_jupyter.tracking.api",
@@ -137,18 +140,21 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext mlops_jupyter``: register the magics (see ``mlops_jupyter.magics``)."""
-    from mlops_jupyter.magics import load_ipython_extension as load
+    # start-up: IPython and the magics are imported by `%load_ext`, not by `import mlops_jupyter`
+    from mlops_jupyter.magics import load_ipython_extension as load  # noqa: PLC0415 - start-up
 
     load(ipython)
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from mlops_jupyter.server import _jupyter_server_extension_points as points
+    # start-up: the server extension's modules are imported only when Jupyter asks for them
+    from mlops_jupyter.server import _jupyter_server_extension_points as points  # noqa: PLC0415 - start-up
 
     return points()
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
-    from mlops_jupyter.server import _jupyter_labextension_paths as paths
+    # start-up: as above
+    from mlops_jupyter.server import _jupyter_labextension_paths as paths  # noqa: PLC0415 - start-up
 
     return paths()

@@ -15,6 +15,11 @@ from typing import Any
 
 import click
 
+from mlops_jupyter.batch.parameters import ParameterError
+from mlops_jupyter.config import StoreConfigError
+from mlops_jupyter.registry.errors import RefusedError, RegistryError
+from mlops_jupyter.store.blobs import ArtifactPathError, ArtifactRootError, CorruptArtifactError
+
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
 # verb -> "module:attribute" of its click command or group
@@ -72,7 +77,7 @@ def emit(
     if output_format == "json":
         click.echo(json.dumps(list(records), indent=2, default=str, allow_nan=True))
         return
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas only when a table is printed
 
     frame = pd.DataFrame.from_records(records, columns=columns)
     if output_format == "csv":
@@ -117,44 +122,37 @@ def cli() -> None:
 
 def _error_exits() -> tuple[tuple[tuple[type[BaseException], ...], int], ...]:
     """This package's errors -> exit code: the input was wrong (2) or a check failed (1)."""
-    from mlops_jupyter.config import StoreConfigError
-
-    usage: tuple[type[BaseException], ...] = (StoreConfigError, OSError)
-    checks: tuple[type[BaseException], ...] = ()
+    usage: tuple[type[BaseException], ...] = (
+        StoreConfigError,
+        OSError,
+        ParameterError,
+        RegistryError,
+        ArtifactPathError,
+        ArtifactRootError,
+    )
+    checks: tuple[type[BaseException], ...] = (CorruptArtifactError, RefusedError)
     try:
-        from mlops_jupyter.batch.parameters import ParameterError
-        from mlops_jupyter.registry.errors import RefusedError, RegistryError
-        from mlops_jupyter.store.blobs import (
-            ArtifactPathError,
-            ArtifactRootError,
-            CorruptArtifactError,
-        )
-        from mlops_jupyter.store.database import StoreConnectionError
-        from mlops_jupyter.store.filters import FilterError
-        from mlops_jupyter.tracking.query import RunNotFoundError
-        from mlops_jupyter.tracking.values import InvalidValueError
-
+        # start-up: these errors live in modules that import SQLAlchemy or pandas, which
+        # `mlops-jupyter --help` must not; they are needed only once a command failed
+        from mlops_jupyter.monitor.checks import MonitorError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.monitor.drift import DriftInputError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.store.database import StoreConnectionError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.store.filters import FilterError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.tracking.profile import ProfileError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.tracking.query import RunNotFoundError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.tracking.values import InvalidValueError  # noqa: PLC0415 - start-up
+    except ImportError:  # pragma: no cover - a broken install still gets click's messages
+        pass
+    else:
         usage += (
             StoreConnectionError,
             FilterError,
             RunNotFoundError,
-            ParameterError,
-            RegistryError,
-            ArtifactPathError,
-            ArtifactRootError,
             InvalidValueError,
+            MonitorError,
+            DriftInputError,
+            ProfileError,
         )
-        checks += (CorruptArtifactError, RefusedError)
-        for module, name in (
-            ("mlops_jupyter.monitor.checks", "MonitorError"),
-            ("mlops_jupyter.monitor.drift", "DriftInputError"),
-            ("mlops_jupyter.tracking.profile", "ProfileError"),
-        ):
-            found = getattr(importlib.import_module(module), name, None)
-            if isinstance(found, type) and issubclass(found, BaseException):
-                usage += (found,)
-    except ImportError:  # pragma: no cover - a broken install still gets click's messages
-        pass
     return ((checks, EXIT_CHECK_FAILED), (usage, EXIT_USAGE))
 
 

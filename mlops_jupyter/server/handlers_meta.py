@@ -9,6 +9,7 @@ import tornado.web
 from mlops_jupyter.server.app import API_VERSION, MlopsAPIHandler
 from mlops_jupyter.server.models import Version
 
+BUILT_VERSION: str | None
 try:
     from mlops_jupyter._version import __version__ as BUILT_VERSION
 except ImportError:  # a source tree that was never built: the distribution's version
