@@ -1,11 +1,15 @@
-"""Every REST route in one table: path, handler, and per verb what the OpenAPI document says.
+"""Every REST operation in one table: verb, path, handler, and what the OpenAPI document says.
 
-Paths are OpenAPI templates relative to ``/mlops/api/v1``; ``{name}`` matches one segment and
-``{name:path}`` the rest of the path (slashes included). The tornado routes (``handlers``, what
-``app.py`` mounts) and the OpenAPI document (``openapi.py``) are both derived from this table,
-so a route cannot be served without being documented, or documented without being served.
+``OPERATIONS`` has one row per operation; one loop (:func:`routes_of`) groups the rows by path
+into ``ROUTES``, from which both the tornado routes (``handlers``, what ``app.py`` mounts) and
+the OpenAPI document (``openapi.py``) are derived, so a route cannot be served without being
+documented, or documented without being served. Paths are OpenAPI templates relative to
+``/mlops/api/v1``; ``{name}`` matches one segment and ``{name:path}`` the rest of the path
+(slashes included); each path parameter is described once, by name, in ``PATH_PARAMS``.
 Routes are matched in table order: a literal path must come before a parameter that would
-also match it (``.../gates`` before ``.../{action}``).
+also match it (``.../gates`` before ``.../{action}``). The 400 answer of an operation that
+takes input is added by the document; ``errors`` names only the other statuses (or a more
+precise 400).
 """
 
 from __future__ import annotations
@@ -48,19 +52,22 @@ from mlops_jupyter.server.handlers_sweeps import (
     SweepHandler,
     SweepsHandler,
 )
-from mlops_jupyter.server.openapi import BAD_INPUT
 
 
 @dataclass(frozen=True)
 class Op:
-    """One operation (verb) of a route, as the OpenAPI document describes it."""
+    """One operation: ``verb`` on ``path``, served by ``handler``, as the OpenAPI document
+    describes it."""
 
+    verb: str
+    path: str
+    handler: type
     operation_id: str
-    summary: str
     tag: str
     #: the success answer: a response model (JSON), or ``(media type, schema)`` for other content
     response: type[BaseModel] | tuple[str, dict[str, Any]]
     response_description: str
+    summary: str
     status: int = 200
     query: type[m.Query] | None = None
     body: type[m.Request] | None = None
@@ -97,415 +104,176 @@ class Route:
         )
 
 
-RUN_ID = ("run id, or a unique prefix of at least 4 characters", None)
-MODEL_NAME = ("registered model name", {"type": "string", "pattern": m.MODEL_NAME_PATTERN})
-MODEL_VERSION = ("version number", {"type": "integer", "minimum": 1})
-VERSION_LINKS = ("getModelVersion", "getModelGates", "actOnModelVersion")
+#: path parameter name -> (description, JSON schema or None for a non-empty string)
+PATH_PARAMS: dict[str, tuple[str, dict[str, Any] | None]] = {
+    "run_id": ("run id, or a unique prefix of at least 4 characters", None),
+    "key": ("metric key", None),
+    "artifact": ("artifact name as logged", None),
+    "node_id": (
+        "run id (or prefix), dataset id, uri or fingerprint, models:/NAME/VERSION or "
+        "models:/NAME@ALIAS",
+        None,
+    ),
+    "name": ("registered model name", {"type": "string", "pattern": m.MODEL_NAME_PATTERN}),
+    "version": ("version number", {"type": "integer", "minimum": 1}),
+    "action": ("the action", {"type": "string", "enum": list(m.MODEL_ACTIONS)}),
+    "retrain_id": ("the retrain's id", None),
+    "check_id": ("the check's id", None),
+    "sweep_id": ("the sweep run's id", None),
+}
 
-ROUTES: list[Route] = [
-    # -- meta -------------------------------------------------------------------------------
-    Route(
-        "/version",
-        VersionHandler,
-        get=Op(
-            "getVersion",
-            "Server and API version (the frontend's handshake)",
-            "meta",
-            m.Version,
-            "versions",
-        ),
-    ),
-    Route(
-        "/openapi.json",
-        OpenAPIHandler,
-        get=Op(
-            "getOpenAPI",
-            "This document",
-            "meta",
-            ("application/json", {"type": "object"}),
-            "the OpenAPI document",
-        ),
-    ),
-    # -- runs -------------------------------------------------------------------------------
-    Route(
-        "/experiments",
-        ExperimentsHandler,
-        get=Op(
-            "listExperiments",
-            "Experiments with their run counts",
-            "runs",
-            m.ExperimentList,
-            "experiments",
-        ),
-    ),
-    Route(
-        "/runs",
-        RunsHandler,
-        get=Op(
-            "listRuns",
-            "Runs matching a filter, one page at a time",
-            "runs",
-            m.RunPage,
-            "one page of runs",
-            query=m.RunsQuery,
-            errors={400: "malformed filter or order_by (the message names the position)"},
-            links={
-                "getRun": {"run_id": "$response.body#/runs/0/run_id"},
-                "getLineage": {"node_id": "$response.body#/runs/0/run_id"},
-            },
-        ),
-    ),
-    Route(
-        "/runs/{run_id}",
-        RunHandler,
-        params={"run_id": RUN_ID},
-        get=Op(
-            "getRun",
-            "Everything recorded about one run",
-            "runs",
-            m.RunDetail,
-            "the run",
-            errors={404: "no such run"},
-            links={
-                "getMetricSeries": {
-                    "run_id": "$request.path.run_id",
-                    "key": "$response.body#/metric_keys/0",
-                },
-                "getArtifact": {
-                    "run_id": "$request.path.run_id",
-                    "artifact": "$response.body#/artifacts/0/name",
-                },
-            },
-        ),
-    ),
-    Route(
-        "/runs/{run_id}/metrics/{key:path}",
-        MetricSeriesHandler,
-        params={"run_id": RUN_ID, "key": ("metric key", None)},
-        get=Op(
-            "getMetricSeries",
-            "One metric's history, downsampled for charts (LTTB)",
-            "runs",
-            m.MetricSeries,
-            "the series",
-            query=m.SeriesQuery,
-            errors={400: BAD_INPUT, 404: "no such run, or the run has no such metric"},
-        ),
-    ),
-    Route(
-        "/runs/{run_id}/artifacts/{artifact:path}",
-        ArtifactHandler,
-        params={"run_id": RUN_ID, "artifact": ("artifact name as logged", None)},
-        get=Op(
-            "getArtifact",
-            "Download one artifact's bytes, verified against its SHA-256 first",
-            "runs",
-            ("application/octet-stream", {"type": "string", "format": "binary"}),
-            "the artifact's bytes, always as an attachment of type application/octet-stream",
-            errors={404: "no such run or artifact", 409: "stored bytes fail verification"},
-        ),
-    ),
-    # -- lineage ----------------------------------------------------------------------------
-    Route(
-        "/lineage/{node_id:path}",
-        LineageHandler,
-        params={
-            "node_id": (
-                "run id (or prefix), dataset id, uri or fingerprint, models:/NAME/VERSION or "
-                "models:/NAME@ALIAS",
-                None,
-            )
-        },
-        get=Op(
-            "getLineage",
-            "Lineage graph around a run, dataset or model version",
-            "lineage",
-            m.LineageGraph,
-            "the graph",
-            query=m.LineageQuery,
-            errors={400: BAD_INPUT, 404: "nothing with that id"},
-        ),
-    ),
-    # -- registry ---------------------------------------------------------------------------
-    Route(
-        "/models",
-        ModelsHandler,
-        get=Op(
-            "listModels",
-            "Registered models",
-            "models",
-            m.ModelList,
-            "models (empty until the registry has any)",
-            links={"getModel": {"name": "$response.body#/models/0/name"}},
-        ),
-        post=Op(
-            "registerModel",
-            "Register a run's model as a new version (actor: the authenticated user)",
-            "models",
-            m.ModelVersionDetail,
-            "the new version",
-            status=201,
-            body=m.RegisterRequest,
-            errors={
-                400: "invalid name, or the run has no single model file to register",
-                404: "no such run",
-                422: "the model file needs types that are not trusted (named in the message)",
-            },
-            links={
-                op: {"name": "$response.body#/name", "version": "$response.body#/version"}
-                for op in VERSION_LINKS
-            },
-        ),
-    ),
-    Route(
-        "/models/{name}",
-        ModelHandler,
-        params={"name": MODEL_NAME},
-        get=Op(
-            "getModel",
-            "A model with its versions, aliases and alias history",
-            "models",
-            m.ModelDetail,
-            "the model",
-            errors={400: "invalid model name", 404: "no such model"},
-            links={
-                op: {"name": "$request.path.name", "version": "$response.body#/versions/0/version"}
-                for op in VERSION_LINKS
-            },
-        ),
-    ),
-    Route(
-        "/models/{name}/owners",
-        OwnersHandler,
-        params={"name": MODEL_NAME},
-        get=Op(
-            "getModelOwners",
-            "Who owns a model (named in its events; the approvers under `approvers: owners`)",
-            "governance",
-            m.Owners,
-            "the owners",
-            errors={400: "invalid model name", 404: "no such model"},
-        ),
-        post=Op(
-            "setModelOwners",
-            "Replace a model's owners (allowed for its creator, an owner or an admin)",
-            "governance",
-            m.Owners,
-            "the new owners",
-            body=m.OwnersRequest,
-            errors={
-                404: "no such model",
-                409: "the authenticated user may not change this model's owners",
-            },
-        ),
-    ),
-    Route(
-        "/models/{name}/versions/{version}",
-        ModelVersionHandler,
-        params={"name": MODEL_NAME, "version": MODEL_VERSION},
-        get=Op(
-            "getModelVersion",
-            "One version: approvals, aliases, card, metrics",
-            "models",
-            m.ModelVersionDetail,
-            "the version",
-            errors={400: BAD_INPUT, 404: "no such model or version"},
-        ),
-    ),
-    Route(
-        "/models/{name}/versions/{version}/gates",
-        GatesHandler,
-        params={"name": MODEL_NAME, "version": MODEL_VERSION},
-        get=Op(
-            "getModelGates",
-            "Gate results if this version were promoted to an alias (nothing changes)",
-            "models",
-            m.GateReport,
-            "gate results",
-            query=m.GatesQuery,
-            errors={400: BAD_INPUT, 404: "no such model or version"},
-        ),
-    ),
-    Route(
-        "/models/{name}/versions/{version}/{action}",
-        ModelActionHandler,
-        params={
-            "name": MODEL_NAME,
-            "version": MODEL_VERSION,
-            "action": ("the action", {"type": "string", "enum": list(m.MODEL_ACTIONS)}),
-        },
-        post=Op(
-            "actOnModelVersion",
-            "Act on a version; the actor is always the authenticated user. rollback moves "
-            "`alias` back to its previous holder and needs {version} to be its current holder.",
-            "models",
-            m.ActionResult,
-            "the version after the action",
-            body=m.ActionRequest,
-            errors={
-                400: BAD_INPUT,
-                404: "no such model or version",
-                409: "refused: self-approval, unapproved or gate-failing promotion, alias moved, "
-                "or an action the version's state does not allow",
-            },
-        ),
-    ),
-    Route(
-        "/audit",
-        AuditHandler,
-        get=Op(
-            "listAudit",
-            "The hash-chained audit log, newest first, optionally verified",
-            "audit",
-            m.AuditPage,
-            "audit events",
-            query=m.AuditQuery,
-            errors={400: BAD_INPUT},
-        ),
-    ),
-    # -- monitoring -------------------------------------------------------------------------
-    Route(
-        "/monitor",
-        MonitorHandler,
-        get=Op(
-            "listMonitorChecks",
-            "Recorded monitoring checks (drift, performance), newest first",
-            "monitor",
-            m.MonitorChecks,
-            "checks",
-            query=m.MonitorQuery,
-            errors={400: BAD_INPUT},
-        ),
-    ),
-    Route(
-        "/monitor/retrain",
-        RetrainHandler,
-        post=Op(
-            "startRetrain",
-            "Retrain a model's alias holder on new data (in the background)",
-            "monitor",
-            m.RetrainState,
-            "the retrain, running",
-            status=202,
-            body=m.RetrainRequest,
-            errors={400: BAD_INPUT, 403: "data outside the server root", 404: "unknown model"},
-        ),
-    ),
-    Route(
-        "/monitor/retrain/{retrain_id}",
-        RetrainStateHandler,
-        params={"retrain_id": ("the retrain's id", None)},
-        get=Op(
-            "getRetrain",
-            "Progress and outcome of a retrain started here",
-            "monitor",
-            m.RetrainState,
-            "the retrain",
-            errors={400: BAD_INPUT, 404: "no such retrain in this server"},
-        ),
-    ),
-    Route(
-        "/monitor/{check_id}",
-        CheckHandler,
-        params={"check_id": ("the check's id", None)},
-        get=Op(
-            "getMonitorCheck",
-            "One check with its full report (per-column statistics, histograms, chain)",
-            "monitor",
-            m.MonitorCheckDetail,
-            "the check and its report",
-            errors={400: BAD_INPUT, 404: "no such check"},
-        ),
-    ),
-    # -- serving ----------------------------------------------------------------------------
-    Route(
-        "/servers",
-        ServersHandler,
-        get=Op(
-            "listModelServers",
-            "Live model servers (a heartbeat in the last 30 s), newest first",
-            "serving",
-            m.ModelServers,
-            "live servers",
-            query=m.ServersQuery,
-            errors={400: BAD_INPUT},
-        ),
-    ),
-    # -- sweeps -----------------------------------------------------------------------------
-    Route(
-        "/sweeps",
-        SweepsHandler,
-        get=Op(
-            "listSweeps",
-            "Sweeps, newest first, with their progress",
-            "sweeps",
-            m.SweepList,
-            "sweeps",
-            query=m.SweepsQuery,
-            errors={400: BAD_INPUT},
-            links={"getSweep": {"sweep_id": "$response.body#/sweeps/0/sweep_id"}},
-        ),
-        post=Op(
-            "startSweep",
-            "Start a sweep of a notebook in the background; follow it with GET sweeps/{id}",
-            "sweeps",
-            m.SweepStarted,
-            "the sweep started",
-            status=202,
-            body=m.SweepRequest,
-            errors={
-                400: BAD_INPUT,
-                403: "the notebook path leaves the server root, or not authenticated",
-                404: "no such notebook",
-            },
-            links={"getSweep": {"sweep_id": "$response.body#/sweep_id"}},
-        ),
-    ),
-    Route(
-        "/sweeps/{sweep_id}",
-        SweepHandler,
-        params={"sweep_id": ("the sweep run's id", None)},
-        get=Op(
-            "getSweep",
-            "One sweep: its progress and its points",
-            "sweeps",
-            m.SweepDetail,
-            "the sweep",
-            errors={404: "no such sweep"},
-        ),
-    ),
-    Route(
-        "/notebooks/params",
-        NotebookParametersHandler,
-        get=Op(
-            "getNotebookParameters",
-            "Parameters of a notebook's `parameters` cell, with types (for the batch dialog)",
-            "sweeps",
-            m.NotebookParameters,
-            "the parameters",
-            query=m.NotebookParametersQuery,
-            errors={
-                400: BAD_INPUT,
-                403: "the path leaves the server root, or not authenticated",
-                404: "no such notebook",
-            },
-        ),
-    ),
+VERSION_LINKS = ("getModelVersion", "getModelGates", "actOnModelVersion")
+REGISTERED = {"name": "$response.body#/name", "version": "$response.body#/version"}
+LISTED = {"name": "$request.path.name", "version": "$response.body#/versions/0/version"}
+BINARY = ("application/octet-stream", {"type": "string", "format": "binary"})
+ANY_JSON = ("application/json", {"type": "object"})
+
+# One row per operation: verb, path, handler, operationId, tag, success answer and its
+# description, summary; then what differs from the defaults. Aligned by hand: a table to scan.
+# fmt: off
+OPERATIONS: list[Op] = [
+    # -- meta ---------------------------------------------------------------------------------
+    Op("get", "/version", VersionHandler, "getVersion", "meta", m.Version, "versions",
+       "Server and API version (the frontend's handshake)"),
+    Op("get", "/openapi.json", OpenAPIHandler, "getOpenAPI", "meta", ANY_JSON,
+       "the OpenAPI document", "This document"),
+    # -- runs ---------------------------------------------------------------------------------
+    Op("get", "/experiments", ExperimentsHandler, "listExperiments", "runs", m.ExperimentList,
+       "experiments", "Experiments with their run counts"),
+    Op("get", "/runs", RunsHandler, "listRuns", "runs", m.RunPage, "one page of runs",
+       "Runs matching a filter, one page at a time", query=m.RunsQuery,
+       errors={400: "malformed filter or order_by (the message names the position)"},
+       links={"getRun": {"run_id": "$response.body#/runs/0/run_id"},
+              "getLineage": {"node_id": "$response.body#/runs/0/run_id"}}),
+    Op("get", "/runs/{run_id}", RunHandler, "getRun", "runs", m.RunDetail, "the run",
+       "Everything recorded about one run", errors={404: "no such run"},
+       links={"getMetricSeries": {"run_id": "$request.path.run_id",
+                                  "key": "$response.body#/metric_keys/0"},
+              "getArtifact": {"run_id": "$request.path.run_id",
+                              "artifact": "$response.body#/artifacts/0/name"}}),
+    Op("get", "/runs/{run_id}/metrics/{key:path}", MetricSeriesHandler, "getMetricSeries",
+       "runs", m.MetricSeries, "the series",
+       "One metric's history, downsampled for charts (LTTB)", query=m.SeriesQuery,
+       errors={404: "no such run, or the run has no such metric"}),
+    Op("get", "/runs/{run_id}/artifacts/{artifact:path}", ArtifactHandler, "getArtifact", "runs",
+       BINARY, "the artifact's bytes, always as an attachment of type application/octet-stream",
+       "Download one artifact's bytes, verified against its SHA-256 first",
+       errors={404: "no such run or artifact", 409: "stored bytes fail verification"}),
+    # -- lineage ------------------------------------------------------------------------------
+    Op("get", "/lineage/{node_id:path}", LineageHandler, "getLineage", "lineage",
+       m.LineageGraph, "the graph", "Lineage graph around a run, dataset or model version",
+       query=m.LineageQuery, errors={404: "nothing with that id"}),
+    # -- registry -----------------------------------------------------------------------------
+    Op("get", "/models", ModelsHandler, "listModels", "models", m.ModelList,
+       "models (empty until the registry has any)", "Registered models",
+       links={"getModel": {"name": "$response.body#/models/0/name"}}),
+    Op("post", "/models", ModelsHandler, "registerModel", "models", m.ModelVersionDetail,
+       "the new version",
+       "Register a run's model as a new version (actor: the authenticated user)",
+       status=201, body=m.RegisterRequest,
+       errors={400: "invalid name, or the run has no single model file to register",
+               404: "no such run",
+               422: "the model file needs types that are not trusted (named in the message)"},
+       links=dict.fromkeys(VERSION_LINKS, REGISTERED)),
+    Op("get", "/models/{name}", ModelHandler, "getModel", "models", m.ModelDetail, "the model",
+       "A model with its versions, aliases and alias history",
+       errors={400: "invalid model name", 404: "no such model"},
+       links=dict.fromkeys(VERSION_LINKS, LISTED)),
+    Op("get", "/models/{name}/owners", OwnersHandler, "getModelOwners", "governance", m.Owners,
+       "the owners",
+       "Who owns a model (named in its events; the approvers under `approvers: owners`)",
+       errors={400: "invalid model name", 404: "no such model"}),
+    Op("post", "/models/{name}/owners", OwnersHandler, "setModelOwners", "governance", m.Owners,
+       "the new owners",
+       "Replace a model's owners (allowed for its creator, an owner or an admin)",
+       body=m.OwnersRequest,
+       errors={404: "no such model",
+               409: "the authenticated user may not change this model's owners"}),
+    Op("get", "/models/{name}/versions/{version}", ModelVersionHandler, "getModelVersion",
+       "models", m.ModelVersionDetail, "the version",
+       "One version: approvals, aliases, card, metrics",
+       errors={404: "no such model or version"}),
+    Op("get", "/models/{name}/versions/{version}/gates", GatesHandler, "getModelGates", "models",
+       m.GateReport, "gate results",
+       "Gate results if this version were promoted to an alias (nothing changes)",
+       query=m.GatesQuery, errors={404: "no such model or version"}),
+    Op("post", "/models/{name}/versions/{version}/{action}", ModelActionHandler,
+       "actOnModelVersion", "models", m.ActionResult, "the version after the action",
+       "Act on a version; the actor is always the authenticated user. rollback moves "
+       "`alias` back to its previous holder and needs {version} to be its current holder.",
+       body=m.ActionRequest,
+       errors={404: "no such model or version",
+               409: "refused: self-approval, unapproved or gate-failing promotion, alias moved, "
+                    "or an action the version's state does not allow"}),
+    Op("get", "/audit", AuditHandler, "listAudit", "audit", m.AuditPage, "audit events",
+       "The hash-chained audit log, newest first, optionally verified", query=m.AuditQuery),
+    # -- monitoring ---------------------------------------------------------------------------
+    Op("get", "/monitor", MonitorHandler, "listMonitorChecks", "monitor", m.MonitorChecks,
+       "checks", "Recorded monitoring checks (drift, performance), newest first",
+       query=m.MonitorQuery),
+    Op("post", "/monitor/retrain", RetrainHandler, "startRetrain", "monitor", m.RetrainState,
+       "the retrain, running", "Retrain a model's alias holder on new data (in the background)",
+       status=202, body=m.RetrainRequest,
+       errors={403: "data outside the server root", 404: "unknown model"}),
+    Op("get", "/monitor/retrain/{retrain_id}", RetrainStateHandler, "getRetrain", "monitor",
+       m.RetrainState, "the retrain", "Progress and outcome of a retrain started here",
+       errors={404: "no such retrain in this server"}),
+    Op("get", "/monitor/{check_id}", CheckHandler, "getMonitorCheck", "monitor",
+       m.MonitorCheckDetail, "the check and its report",
+       "One check with its full report (per-column statistics, histograms, chain)",
+       errors={404: "no such check"}),
+    # -- serving ------------------------------------------------------------------------------
+    Op("get", "/servers", ServersHandler, "listModelServers", "serving", m.ModelServers,
+       "live servers", "Live model servers (a heartbeat in the last 30 s), newest first",
+       query=m.ServersQuery),
+    # -- sweeps -------------------------------------------------------------------------------
+    Op("get", "/sweeps", SweepsHandler, "listSweeps", "sweeps", m.SweepList, "sweeps",
+       "Sweeps, newest first, with their progress", query=m.SweepsQuery,
+       links={"getSweep": {"sweep_id": "$response.body#/sweeps/0/sweep_id"}}),
+    Op("post", "/sweeps", SweepsHandler, "startSweep", "sweeps", m.SweepStarted,
+       "the sweep started",
+       "Start a sweep of a notebook in the background; follow it with GET sweeps/{id}",
+       status=202, body=m.SweepRequest,
+       errors={403: "the notebook path leaves the server root, or not authenticated",
+               404: "no such notebook"},
+       links={"getSweep": {"sweep_id": "$response.body#/sweep_id"}}),
+    Op("get", "/sweeps/{sweep_id}", SweepHandler, "getSweep", "sweeps", m.SweepDetail,
+       "the sweep", "One sweep: its progress and its points", errors={404: "no such sweep"}),
+    Op("get", "/notebooks/params", NotebookParametersHandler, "getNotebookParameters", "sweeps",
+       m.NotebookParameters, "the parameters",
+       "Parameters of a notebook's `parameters` cell, with types (for the batch dialog)",
+       query=m.NotebookParametersQuery,
+       errors={403: "the path leaves the server root, or not authenticated",
+               404: "no such notebook"}),
     # -- governance ---------------------------------------------------------------------------
-    Route(
-        "/notifications",
-        NotificationsHandler,
-        get=Op(
-            "listNotifications",
-            "Events of the models the authenticated user owns: pending approvals, failed gates "
-            "and checks, rejections (newest first)",
-            "governance",
-            m.Notifications,
-            "the notifications",
-            query=m.NotificationsQuery,
-        ),
-    ),
+    Op("get", "/notifications", NotificationsHandler, "listNotifications", "governance",
+       m.Notifications, "the notifications",
+       "Events of the models the authenticated user owns: pending approvals, failed gates "
+       "and checks, rejections (newest first)", query=m.NotificationsQuery),
 ]
+# fmt: on
+
+
+def routes_of(operations: list[Op]) -> list[Route]:
+    """The operations grouped by path, in the order paths first appear; one handler a path."""
+    verbs: dict[str, dict[str, Op]] = {}
+    for op in operations:
+        on_path = verbs.setdefault(op.path, {})
+        if op.verb in on_path or any(other.handler is not op.handler for other in on_path.values()):
+            raise ValueError(f"{op.verb.upper()} {op.path}: a second operation, or another handler")
+        on_path[op.verb] = op
+    return [
+        Route(
+            path,
+            next(iter(ops.values())).handler,
+            {name: PATH_PARAMS[name] for name in re.findall(r"\{(\w+)", path)},
+            **ops,
+        )
+        for path, ops in verbs.items()
+    ]
+
+
+ROUTES = routes_of(OPERATIONS)
 
 #: What ``app.py`` mounts: ``(relative tornado pattern, handler class)`` per route, in order.
 handlers = [(route.pattern, route.handler) for route in ROUTES]
