@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from mlops_jupyter.batch.execute import NotebookRun, PointTask, notebook_kernel, record_unstarted
+from mlops_jupyter.batch.executors import make_executor
+from mlops_jupyter.batch.kernels import store_environment
 from mlops_jupyter.batch.parameters import (
     ParameterError,
     ParameterList,
@@ -31,6 +35,8 @@ from mlops_jupyter.batch.parameters import (
     parse_text,
     resolve_parameters,
 )
+from mlops_jupyter.tracking import context
+from mlops_jupyter.tracking.context import create_run
 from mlops_jupyter.tracking.display import html
 
 if TYPE_CHECKING:
@@ -216,8 +222,6 @@ def sweep_points(
     fixed: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Every grid combination, each with ``n`` random draws when distributions are given."""
-    import numpy as np
-
     grid = dict(grid or {})
     distributions = {
         k: parse_distribution(v) if isinstance(v, str) else v for k, v in (random or {}).items()
@@ -366,7 +370,7 @@ class SweepResult:
         ``sort_by`` names a metric (``rmse`` or ``metrics.rmse``) or any column; points without
         it sort last.
         """
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
         records = []
         for point in sorted(self.points, key=lambda p: p.index):
@@ -537,10 +541,6 @@ def start_sweep(
     Raises :class:`ParameterError` (nothing started) when a point does not fit the notebook's
     parameters (``strict``), the search space is empty, or the notebook names no kernel.
     """
-    from mlops_jupyter.batch.executors import make_executor
-    from mlops_jupyter.batch.kernels import store_environment
-    from mlops_jupyter.tracking.context import create_run
-
     if timeout is not None and timeout <= 0:
         raise ParameterError(f"timeout must be positive, got {timeout}")
     plan = plan_sweep(
@@ -642,8 +642,6 @@ def follow(handle: SweepHandle, *, progress: bool = True) -> tuple[SweepResult, 
             try:
                 handle.wait()
             except KeyboardInterrupt:
-                from mlops_jupyter.tracking import context
-
                 context.reset()  # ends this process's live runs as killed, never as finished
                 raise
     finally:
@@ -653,7 +651,7 @@ def follow(handle: SweepHandle, *, progress: bool = True) -> tuple[SweepResult, 
 
 
 def _progress_bar(handle: SweepHandle) -> Any:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # noqa: PLC0415 - start-up: tqdm is imported on first use
 
     bar = tqdm(
         total=handle.total,

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.registry.owners import fold
 from mlops_jupyter.store import Store, get_store
 from mlops_jupyter.store.outbox import EVENT_TYPES, emit_event, event_rows
 
@@ -98,8 +99,6 @@ def list_events(
     store: Store | None = None,
 ) -> list[Event]:
     """Outbox events after ``seq``, optionally of one model or naming one owner."""
-    from mlops_jupyter.registry.owners import fold
-
     for kind in types or []:
         if kind not in EVENT_TYPES:
             raise ValueError(f"unknown event type {kind!r}; one of {', '.join(EVENT_TYPES)}")

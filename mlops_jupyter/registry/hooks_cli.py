@@ -9,18 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from datetime import datetime, timezone
 
 import click
 
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, emit
-from mlops_jupyter.registry.cli import registry_errors
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+from mlops_jupyter.registry.cli_support import iso_time, registry_errors
 
 
 @click.group("hooks")
@@ -74,7 +67,7 @@ def hooks_add(
 ) -> None:
     """Subscribe URL to governance events. The signing secret is printed once: keep it for the
     receiver's verifier; it is stored encrypted and never shown again."""
-    from mlops_jupyter.registry.webhooks import add_hook
+    from mlops_jupyter.registry.webhooks import add_hook  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     created = add_hook(url, events=events, model=model, secret=secret, template=template)
     if output_format == "json":
@@ -95,12 +88,12 @@ def hooks_add(
 @registry_errors
 def hooks_ls(include_inactive: bool, output_format: str) -> None:
     """List subscribers (never their secrets)."""
-    from mlops_jupyter.registry.webhooks import list_hooks
+    from mlops_jupyter.registry.webhooks import list_hooks  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     records = []
     for hook in list_hooks(include_inactive=include_inactive):
         record = hook.to_dict()
-        record["created_at"] = _iso(hook.created_at)
+        record["created_at"] = iso_time(hook.created_at)
         if output_format != "json":
             record["events"] = ",".join(hook.events) or "all"
             record["model"] = hook.model or "all"
@@ -113,7 +106,7 @@ def hooks_ls(include_inactive: bool, output_format: str) -> None:
 @registry_errors
 def hooks_rm(hook_id: str) -> None:
     """Remove a subscriber; its pending deliveries are cancelled."""
-    from mlops_jupyter.registry.webhooks import remove_hook
+    from mlops_jupyter.registry.webhooks import remove_hook  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     cancelled = remove_hook(hook_id)
     click.echo(f"removed webhook {hook_id} ({cancelled} pending deliveries cancelled)")
@@ -131,7 +124,7 @@ def hooks_rm(hook_id: str) -> None:
 @registry_errors
 def hooks_log(hook_id: str | None, status: str | None, limit: int, output_format: str) -> None:
     """The delivery log, newest first: every try with its response code or error."""
-    from mlops_jupyter.registry.webhooks import delivery_log
+    from mlops_jupyter.registry.webhooks import delivery_log  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     entries = delivery_log(hook_id=hook_id, status=status, limit=limit)
     if output_format == "json":
@@ -190,7 +183,7 @@ def hooks_deliver(
 ) -> None:
     """Deliver pending events now (or keep doing so with --follow). Safe to run beside the
     Jupyter server's deliverer: each delivery is leased to one deliverer at a time."""
-    from mlops_jupyter.registry.delivery import Deliverer, RetryPolicy
+    from mlops_jupyter.registry.delivery import Deliverer, RetryPolicy  # noqa: PLC0415 - start-up: sqlalchemy (via registry.delivery) loads on first use, not on --help
 
     policy = RetryPolicy(
         base_delay=base_delay,
@@ -212,7 +205,7 @@ def hooks_deliver(
         deliverer.close()
     click.echo(f"delivered {delivered} event(s)")
     if waiting is not None:
-        when = "now" if waiting <= time.time() else f"at {_iso(waiting)}"
+        when = "now" if waiting <= time.time() else f"at {iso_time(waiting)}"
         click.echo(f"deliveries still pending (next try {when}); see `mlops-jupyter hooks log`")
         raise SystemExit(EXIT_CHECK_FAILED)
 
@@ -222,7 +215,7 @@ def hooks_deliver(
 @registry_errors
 def hooks_retry(hook_id: str | None) -> None:
     """Give deliveries that ran out of attempts a fresh start."""
-    from mlops_jupyter.registry.webhooks import retry_failed
+    from mlops_jupyter.registry.webhooks import retry_failed  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     click.echo(f"{retry_failed(hook_id)} failed deliveries queued again")
 
@@ -231,6 +224,6 @@ def hooks_retry(hook_id: str | None) -> None:
 def hooks_keygen() -> None:
     """Print a new key for MLOPS_JUPYTER_SECRET_KEY (encrypts webhook secrets; every process
     that delivers for a team store needs the same one)."""
-    from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet  # noqa: PLC0415 - start-up: cryptography is imported on first use
 
     click.echo(Fernet.generate_key().decode())

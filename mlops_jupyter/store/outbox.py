@@ -26,6 +26,7 @@ registry's audit head), as every caller here does, so emitters cannot deadlock.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from sqlalchemy import or_, select, text
@@ -93,8 +94,6 @@ def emit_event(
 ) -> dict[str, Any]:
     """Write one event (and its pending webhook deliveries) on ``conn``, inside the caller's
     transaction. Returns the event row. ``type`` must be one of :data:`EVENT_TYPES`."""
-    import time
-
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}; one of {', '.join(EVENT_TYPES)}")
     if conn.dialect.name == "postgresql":
