@@ -247,7 +247,9 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
           d.rollbackDialog(model, name, version, aliases)
         ),
       archive: (name, version) =>
-        void dialogs().then(d => d.archiveDialog(model, name, version))
+        void dialogs().then(d => d.archiveDialog(model, name, version)),
+      editOwners: (name, owners) =>
+        void dialogs().then(d => d.editOwnersDialog(model, name, owners))
     };
 
     const panel = new MlopsSidebar({

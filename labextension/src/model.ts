@@ -467,6 +467,22 @@ export class MlopsModel implements IDisposable {
     );
   }
 
+  /**
+   * Replace a model's owners; resolves to the owners the server kept (names
+   * case-folded, sorted). A refusal rejects with the server's error without
+   * notifying: the owners dialog shows it where the user typed.
+   */
+  async setOwners(name: string, owners: string[]): Promise<string[]> {
+    const answer = await this.client.setOwners(name, owners);
+    this._notifier.success(
+      answer.owners.length > 0
+        ? `Owners of ${name}: ${answer.owners.join(', ')}`
+        : `${name} has no owners now (its creator is notified)`
+    );
+    await this._changed(name);
+    return answer.owners;
+  }
+
   // -- monitoring ----------------------------------------------------------
 
   /** Latest monitoring checks, or null before the first answer. */
@@ -766,13 +782,18 @@ export class MlopsModel implements IDisposable {
         ? answer.version
         : answer.version.version;
     this._notifier.success(done(version));
+    await this._changed(modelName);
+    return true;
+  }
+
+  /** A model changed: its open views reload, and the list of models refreshes. */
+  private async _changed(modelName: string): Promise<void> {
     this._modelChanged.emit(modelName);
     try {
       await this.refreshModels();
     } catch (error) {
       this._report(error);
     }
-    return true;
   }
 
   /** Report a failed request and pass the failure on. */

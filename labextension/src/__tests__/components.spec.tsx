@@ -315,6 +315,7 @@ describe('ModelsView', () => {
       promote: jest.fn(),
       rollback: jest.fn(),
       archive: jest.fn(),
+      editOwners: jest.fn(),
       openRun: jest.fn(),
       showModelLineage: jest.fn()
     };

@@ -1,7 +1,7 @@
 /**
- * The Models section: registered models; per model its versions with alias
- * badges and approval state, the actions each state allows, the model card
- * and the alias history as a timeline.
+ * The Models section: registered models with their owners; per model its
+ * versions with alias badges and approval state, the actions each state
+ * allows, the model card and the alias history as a timeline.
  */
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import * as React from 'react';
@@ -25,6 +25,8 @@ export interface IModelActions {
   promote(name: string, version: number, aliases: string[]): void;
   rollback(name: string, version: number, aliases: string[]): void;
   archive(name: string, version: number): void;
+  /** Set the model's owners, starting from the current ones. */
+  editOwners(name: string, owners: string[]): void;
   openRun(runId: string): void;
   showModelLineage(name: string, version: number): void;
 }
@@ -337,7 +339,11 @@ function ModelEntry(props: {
         ))}
       </button>
       <ServingLine model={model} name={summary.name} />
-      <OwnersLine owners={summary.owners} creator={summary.owner} />
+      <OwnersLine
+        owners={summary.owners}
+        creator={summary.owner}
+        onEdit={owners => props.actions.editOwners(summary.name, owners)}
+      />
       {open && detail.state === 'ready' && detail.value && (
         <div className="jp-mlops-Model-body">
           {detail.value.description && <p>{detail.value.description}</p>}
