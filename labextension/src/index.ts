@@ -313,6 +313,7 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
       const notifier = new GovernanceNotifier({
         settings: app.serviceManager.serverSettings,
         openVersion: (name, version) => {
+          model.revealVersion(name, version);
           actions.showModelLineage(name, version);
           app.shell.activateById(SIDEBAR_ID);
         }

@@ -62,6 +62,12 @@ export type LineageFocus =
   | { kind: 'run'; id: string }
   | { kind: 'model_version'; id: string; name: string; version: number };
 
+/** A model version, by name and number. */
+export interface IVersionRef {
+  name: string;
+  version: number;
+}
+
 /**
  * Where errors go. The default shows JupyterLab notifications.
  */
@@ -357,6 +363,26 @@ export class MlopsModel implements IDisposable {
   /** Emitted with a model's name after an action changed it. */
   get modelChanged(): ISignal<this, string> {
     return this._modelChanged;
+  }
+
+  /** The version a link asked to show (a notification's "Open version"), or null. */
+  get revealedVersion(): IVersionRef | null {
+    return this._revealedVersion;
+  }
+
+  /** Emitted when a link asks to show a version. */
+  get versionRevealed(): ISignal<this, IVersionRef> {
+    return this._versionRevealed;
+  }
+
+  /**
+   * Show a version in the Models section: its model and card open, scrolled
+   * into view; also when it is the one shown already (the user may have
+   * closed it since).
+   */
+  revealVersion(name: string, version: number): void {
+    this._revealedVersion = { name, version };
+    this._versionRevealed.emit(this._revealedVersion);
   }
 
   modelDetail(name: string): Promise<IModelDetail> {
@@ -853,6 +879,8 @@ export class MlopsModel implements IDisposable {
   private _serversChanged = new Signal<this, IModelServer[]>(this);
   private _modelsChanged = new Signal<this, IModelSummary[]>(this);
   private _modelChanged = new Signal<this, string>(this);
+  private _revealedVersion: IVersionRef | null = null;
+  private _versionRevealed = new Signal<this, IVersionRef>(this);
 
   private _checks: IMonitorCheck[] | null = null;
   private _retrains = new Map<string, IRetrainState>();
