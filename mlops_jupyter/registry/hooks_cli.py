@@ -1,7 +1,8 @@
-"""CLI verbs of webhooks: ``hooks add|ls|rm|log|deliver|retry|keygen``.
+"""CLI verbs of webhooks: ``hooks add|ls|rm|log|deliver|retry|prune|keygen``.
 
-Exit codes: 0 done; 1 ``hooks deliver`` left deliveries pending or failed; 2 bad input (unknown
-hook or event type, invalid URL or secret).
+Exit codes: 0 done; 1 ``hooks deliver`` left deliveries pending or failed, or the store's
+database role may not prune; 2 bad input (unknown hook or event type, invalid URL, secret or
+duration).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def hooks_group() -> None:
       mlops-jupyter hooks ls
       mlops-jupyter hooks deliver --follow
       mlops-jupyter hooks log --hook 01jx...
+      mlops-jupyter hooks prune --older-than 30d
     """
 
 
@@ -218,6 +220,33 @@ def hooks_retry(hook_id: str | None) -> None:
     from mlops_jupyter.registry.webhooks import retry_failed  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     click.echo(f"{retry_failed(hook_id)} failed deliveries queued again")
+
+
+@hooks_group.command("prune")
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    metavar="DURATION",
+    help="Remove events written longer ago than this (e.g. 30d, 12h, 90m).",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+@registry_errors
+def hooks_prune(older_than: str, dry_run: bool) -> None:
+    """Remove old events that every subscriber received, with their deliveries and delivery log.
+
+    Events with a pending delivery, or a failed one to a current hook (`hooks retry` may still
+    send it), are kept, and so is the newest event. Pruned events no longer appear in `hooks log` nor as notifications.
+    Run it from cron to bound the outbox; on a PostgreSQL team store, as the store's owner.
+    """
+    from mlops_jupyter.registry.events import prune_events  # noqa: PLC0415 - start-up: sqlalchemy (via registry.events) loads on first use, not on --help
+    from mlops_jupyter.store.maintenance import parse_duration  # noqa: PLC0415 - start-up: sqlalchemy (via store.maintenance) loads on first use, not on --help
+
+    try:
+        seconds = parse_duration(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    click.echo(prune_events(seconds, dry_run=dry_run).summary())
 
 
 @hooks_group.command("keygen")
