@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import itertools
 import json
 import math
 import os
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,17 +79,22 @@ class Distribution:
         if self.kind == "randint" and not all(isinstance(a, int) for a in self.args):
             raise ParameterError(f"{self}: randint takes whole numbers")
 
-    def sample(self, rng: Any) -> Any:
+    def space(self) -> Any:
+        """What scikit-learn's ``ParameterSampler`` draws from: the values of ``choice(...)`` as
+        a list, otherwise a frozen ``scipy.stats`` distribution (``randint``'s high end is
+        included, as written; ``normal`` is ``norm(loc=mean, scale=std)``)."""
         if self.kind == "choice":
-            return self.args[int(rng.integers(len(self.args)))]
+            return list(self.args)
+        from scipy import stats  # noqa: PLC0415 - start-up: scipy is imported on first use
+
         low, high = self.args
         if self.kind == "uniform":
-            return float(rng.uniform(low, high))
+            return stats.uniform(loc=low, scale=high - low)
         if self.kind == "loguniform":
-            return float(math.exp(rng.uniform(math.log(low), math.log(high))))
+            return stats.loguniform(low, high)
         if self.kind == "randint":
-            return int(rng.integers(low, high + 1))
-        return float(rng.normal(low, high))
+            return stats.randint(low, high + 1)
+        return stats.norm(loc=low, scale=high)
 
     def __str__(self) -> str:
         return f"{self.kind}({', '.join(repr(a) for a in self.args)})"
@@ -221,7 +226,21 @@ def sweep_points(
     seed: int | None = None,
     fixed: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every grid combination, each with ``n`` random draws when distributions are given."""
+    """Every grid combination, each with ``n`` random draws when distributions are given.
+
+    The combinations are scikit-learn's ``ParameterGrid``, in its order: the grid's names sorted
+    alphabetically, the last name varying fastest (``--grid b=1,2 --grid a=x,y`` gives a=x b=1,
+    a=x b=2, a=y b=1, a=y b=2). The draws are ``ParameterSampler``'s over ``scipy.stats``
+    distributions, from one generator seeded with ``seed`` and shared by all combinations, so
+    the same seed gives the same points. When every random parameter is a ``choice(...)``, the
+    sampler draws distinct combinations of the choices: at most as many as there are (with a
+    warning when ``n`` asks for more). Drawn values are Python ``int``/``float``, not numpy's.
+    """
+    from sklearn.model_selection import (  # noqa: PLC0415 - start-up: sklearn is imported on first use
+        ParameterGrid,
+        ParameterSampler,
+    )
+
     grid = dict(grid or {})
     distributions = {
         k: parse_distribution(v) if isinstance(v, str) else v for k, v in (random or {}).items()
@@ -237,16 +256,28 @@ def sweep_points(
     overlap = sorted(set(grid) & set(distributions))
     if overlap:
         raise ParameterError(f"{', '.join(overlap)} is both in the grid and random", overlap[0])
-    combinations = [
-        dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())
-    ]
-    rng = np.random.default_rng(seed)
-    draws = n if distributions and n else 1
+    if seed is not None and seed < 0:
+        raise ParameterError(f"the seed must be 0 or more, got {seed}")
+    space = {name: distribution.space() for name, distribution in distributions.items()}
+    draws = n or 1
+    if space and all(isinstance(values, list) for values in space.values()):
+        distinct = math.prod(len(values) for values in space.values())
+        if draws > distinct:
+            warnings.warn(
+                f"random search over choices only: {distinct} distinct point(s), fewer than "
+                f"the {draws} asked for; each is drawn once",
+                UserWarning,
+                stacklevel=2,
+            )
+            draws = distinct
+    # one generator for every combination: each combination gets its own draws
+    rng = np.random.RandomState(np.random.MT19937(seed))
     points = []
-    for combination in combinations:
-        for _ in range(draws):
-            drawn = {name: distribution.sample(rng) for name, distribution in distributions.items()}
-            points.append({**(fixed or {}), **combination, **drawn})
+    for combination in ParameterGrid({k: list(v) for k, v in grid.items()}):
+        drawn_points = ParameterSampler(space, draws, random_state=rng) if space else [{}]
+        for drawn in drawn_points:
+            values = {k: v.item() if isinstance(v, np.generic) else v for k, v in drawn.items()}
+            points.append({**(fixed or {}), **combination, **values})
     return points
 
 
