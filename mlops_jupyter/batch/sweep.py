@@ -274,10 +274,12 @@ def sweep_points(
     rng = np.random.RandomState(np.random.MT19937(seed))
     points = []
     for combination in ParameterGrid({k: list(v) for k, v in grid.items()}):
-        drawn_points = ParameterSampler(space, draws, random_state=rng) if space else [{}]
+        drawn_points: Iterable[dict[str, Any]] = (
+            ParameterSampler(space, draws, random_state=rng) if space else [{}]
+        )
         for drawn in drawn_points:
-            values = {k: v.item() if isinstance(v, np.generic) else v for k, v in drawn.items()}
-            points.append({**(fixed or {}), **combination, **values})
+            python = {k: v.item() if isinstance(v, np.generic) else v for k, v in drawn.items()}
+            points.append({**(fixed or {}), **combination, **python})
     return points
 
 
