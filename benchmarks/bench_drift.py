@@ -164,6 +164,10 @@ class PeakMemory:
         self._thread.join()
 
 
+def verdict(seconds: float, target: float) -> str:
+    return f"target ≤ {target:g} s: {'met' if seconds <= target else 'MISSED'}"
+
+
 def median_seconds(action: Any, reps: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(reps):
@@ -232,14 +236,16 @@ def main() -> None:
 
     raw_s, raw = median_seconds(lambda: compare(reference, current), args.reps)
     print(
-        f"mlops_jupyter check_drift (raw frames): {raw_s:.2f} s (median of {args.reps}); flagged {sorted(raw.drifted_columns)}"
+        f"mlops_jupyter check_drift (raw frames): {raw_s:.2f} s (median of {args.reps}; {verdict(raw_s, 1.0)}); "
+        f"flagged {sorted(raw.drifted_columns)}"
     )
 
     prof_s, ref_profile = median_seconds(lambda: mj.profile(reference), args.reps)
     cur_profile = mj.profile(current)
     size = len(ref_profile.to_bytes())
     print(
-        f"mlops_jupyter profile 1M × 20: {prof_s:.2f} s (median of {args.reps}); {size / 1e6:.2f} MB serialized"
+        f"mlops_jupyter profile 1M × 20: {prof_s:.2f} s (median of {args.reps}; {verdict(prof_s, 0.5)}); "
+        f"{size / 1e6:.2f} MB serialized (target ≤ 1 MB)"
     )
 
     ref_text, cur_text = ref_profile.to_json(), cur_profile.to_json()
@@ -247,7 +253,7 @@ def main() -> None:
         lambda: compare(Profile.from_json(ref_text), Profile.from_json(cur_text)), 20
     )
     print(
-        f"mlops_jupyter check between two stored profiles: {stored_s * 1000:.1f} ms (median of 20); "
+        f"mlops_jupyter check between two stored profiles: {stored_s * 1000:.1f} ms (median of 20; {verdict(stored_s, 0.05)}); "
         f"flagged {sorted(stored.drifted_columns)}; rank error ±{stored.error:.2%}"
     )
 

@@ -15,6 +15,8 @@ import {
   IModelSummary,
   IModelVersionDetail,
   IMonitorCheck,
+  IOwners,
+  IOwnersRequest,
   IMonitorCheckDetail,
   IRetrainState,
   INotebookParameters,
@@ -156,6 +158,16 @@ export class MlopsClient {
       'models',
       this.serverSettings,
       post({ run_id: runId, name })
+    );
+  }
+
+  /** Replace a model's owners (users or `group:NAME`); the server decides who may. */
+  setOwners(name: string, owners: string[]): Promise<IOwners> {
+    const request: IOwnersRequest = { owners };
+    return requestAPI<IOwners>(
+      `models/${encodeURIComponent(name)}/owners`,
+      this.serverSettings,
+      post(request)
     );
   }
 

@@ -1,15 +1,17 @@
 /**
  * The registry actions that need the user's word first, as JupyterLab
  * dialogs: register, review with a comment, promote after seeing the gates,
- * roll back, archive.
+ * roll back, archive, set a model's owners.
  */
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
+import { MlopsApiError } from './api';
 import { formatValue } from './components/format';
 import { trans } from './i18n';
-import { MlopsModel } from './model';
+import { messageOf, MlopsModel } from './model';
 import { IGateReport } from './types';
 
 export const DEFAULT_ALIAS = 'production';
@@ -283,4 +285,87 @@ export async function archiveDialog(
     return false;
   }
   return model.archive(name, version);
+}
+
+/**
+ * `"alice, group:ml-team"` -> `['alice', 'group:ml-team']`. Blank entries (a
+ * trailing comma) are dropped; the server judges the names themselves.
+ */
+export function parseOwners(text: string): string[] {
+  return text
+    .split(',')
+    .map(entry => entry.trim())
+    .filter(entry => entry.length > 0);
+}
+
+/**
+ * The owners dialog's body: the comma-separated owners and, after a refused
+ * attempt, the server's reason under the field.
+ */
+class OwnersBody extends Widget implements Dialog.IBodyWidget<string> {
+  constructor(text: string, problem: string) {
+    super();
+    this.addClass('jp-mlops-OwnersDialog');
+    const label = document.createElement('label');
+    label.textContent = trans.__(
+      'Users or groups, separated by commas (empty: the creator is notified)'
+    );
+    this._input = document.createElement('input');
+    this._input.className = 'jp-mod-styled';
+    this._input.value = text;
+    this._input.placeholder = 'alice, group:ml-team';
+    label.appendChild(this._input);
+    this.node.appendChild(label);
+    if (problem) {
+      const error = document.createElement('p');
+      error.className = 'jp-mlops-Error';
+      error.setAttribute('role', 'alert');
+      error.textContent = problem;
+      this.node.appendChild(error);
+    }
+  }
+
+  getValue(): string {
+    return this._input.value;
+  }
+
+  private _input: HTMLInputElement;
+}
+
+/**
+ * Set a model's owners. A refusal (a name the server rejects, or a user who
+ * may not change them) opens the dialog again with what was typed and the
+ * server's reason, until the owners are saved or the user cancels.
+ */
+export async function editOwnersDialog(
+  model: MlopsModel,
+  name: string,
+  owners: string[]
+): Promise<boolean> {
+  let text = owners.join(', ');
+  let problem = '';
+  for (;;) {
+    const answer = await showDialog({
+      title: trans.__('Owners of %1', name),
+      body: new OwnersBody(text, problem),
+      focusNodeSelector: 'input',
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.okButton({ label: trans.__('Save') })
+      ]
+    });
+    if (!answer.button.accept) {
+      return false;
+    }
+    text = answer.value ?? '';
+    try {
+      await model.setOwners(name, parseOwners(text));
+      return true;
+    } catch (error) {
+      problem =
+        error instanceof MlopsApiError && error.detail
+          ? error.detail
+          : messageOf(error);
+    }
+  }
 }

@@ -69,7 +69,7 @@ export function toAnnounce(
 
 export interface IGovernanceNotifierOptions {
   settings: ServerConnection.ISettings;
-  /** Show the version (the sidebar's lineage of it). */
+  /** Show the version (its card in the Models section, and its lineage). */
   openVersion: (name: string, version: number) => void;
   /** Where the newest seen `seq` is kept (default: the browser's localStorage). */
   storage?: Pick<Storage, 'getItem' | 'setItem'> | null;

@@ -247,7 +247,9 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
           d.rollbackDialog(model, name, version, aliases)
         ),
       archive: (name, version) =>
-        void dialogs().then(d => d.archiveDialog(model, name, version))
+        void dialogs().then(d => d.archiveDialog(model, name, version)),
+      editOwners: (name, owners) =>
+        void dialogs().then(d => d.editOwnersDialog(model, name, owners))
     };
 
     const panel = new MlopsSidebar({
@@ -311,6 +313,7 @@ const plugin: JupyterFrontEndPlugin<IMlopsSidebar> = {
       const notifier = new GovernanceNotifier({
         settings: app.serviceManager.serverSettings,
         openVersion: (name, version) => {
+          model.revealVersion(name, version);
           actions.showModelLineage(name, version);
           app.shell.activateById(SIDEBAR_ID);
         }

@@ -62,6 +62,12 @@ export type LineageFocus =
   | { kind: 'run'; id: string }
   | { kind: 'model_version'; id: string; name: string; version: number };
 
+/** A model version, by name and number. */
+export interface IVersionRef {
+  name: string;
+  version: number;
+}
+
 /**
  * Where errors go. The default shows JupyterLab notifications.
  */
@@ -359,6 +365,26 @@ export class MlopsModel implements IDisposable {
     return this._modelChanged;
   }
 
+  /** The version a link asked to show (a notification's "Open version"), or null. */
+  get revealedVersion(): IVersionRef | null {
+    return this._revealedVersion;
+  }
+
+  /** Emitted when a link asks to show a version. */
+  get versionRevealed(): ISignal<this, IVersionRef> {
+    return this._versionRevealed;
+  }
+
+  /**
+   * Show a version in the Models section: its model and card open, scrolled
+   * into view; also when it is the one shown already (the user may have
+   * closed it since).
+   */
+  revealVersion(name: string, version: number): void {
+    this._revealedVersion = { name, version };
+    this._versionRevealed.emit(this._revealedVersion);
+  }
+
   modelDetail(name: string): Promise<IModelDetail> {
     return this._guard(this.client.model(name));
   }
@@ -465,6 +491,22 @@ export class MlopsModel implements IDisposable {
       name,
       () => `Rolled ${name}@${alias} back from v${version}`
     );
+  }
+
+  /**
+   * Replace a model's owners; resolves to the owners the server kept (names
+   * case-folded, sorted). A refusal rejects with the server's error without
+   * notifying: the owners dialog shows it where the user typed.
+   */
+  async setOwners(name: string, owners: string[]): Promise<string[]> {
+    const answer = await this.client.setOwners(name, owners);
+    this._notifier.success(
+      answer.owners.length > 0
+        ? `Owners of ${name}: ${answer.owners.join(', ')}`
+        : `${name} has no owners now (its creator is notified)`
+    );
+    await this._changed(name);
+    return answer.owners;
   }
 
   // -- monitoring ----------------------------------------------------------
@@ -766,13 +808,18 @@ export class MlopsModel implements IDisposable {
         ? answer.version
         : answer.version.version;
     this._notifier.success(done(version));
+    await this._changed(modelName);
+    return true;
+  }
+
+  /** A model changed: its open views reload, and the list of models refreshes. */
+  private async _changed(modelName: string): Promise<void> {
     this._modelChanged.emit(modelName);
     try {
       await this.refreshModels();
     } catch (error) {
       this._report(error);
     }
-    return true;
   }
 
   /** Report a failed request and pass the failure on. */
@@ -832,6 +879,8 @@ export class MlopsModel implements IDisposable {
   private _serversChanged = new Signal<this, IModelServer[]>(this);
   private _modelsChanged = new Signal<this, IModelSummary[]>(this);
   private _modelChanged = new Signal<this, string>(this);
+  private _revealedVersion: IVersionRef | null = null;
+  private _versionRevealed = new Signal<this, IVersionRef>(this);
 
   private _checks: IMonitorCheck[] | null = null;
   private _retrains = new Map<string, IRetrainState>();

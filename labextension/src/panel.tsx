@@ -251,6 +251,15 @@ export class MlopsSidebar extends SidePanel implements IMlopsSidebar {
     this.header.addWidget(status);
     // the runs table deserves most of the height
     (this.content as AccordionPanel).setRelativeSizes([5, 2.5, 3, 1.5, 1]);
+    // a link to a version (a notification's) shows it in the Models section
+    model.versionRevealed.connect(() => {
+      const index = this.widgets.findIndex(
+        widget => widget.node.dataset.section === 'models'
+      );
+      if (index >= 0) {
+        (this.content as AccordionPanel).expand(index);
+      }
+    }, this);
   }
 
   readonly model: MlopsModel;

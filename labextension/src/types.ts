@@ -92,5 +92,6 @@ export type ISweepDetail = Schemas['SweepDetail'];
 export type IModelServer = Schemas['ModelServer'];
 // governance (issue 14): owners and the user's notifications
 export type IOwners = Schemas['Owners'];
+export type IOwnersRequest = Schemas['OwnersRequest'];
 export type IGovernanceEvent = Schemas['GovernanceEvent'];
 export type INotifications = Schemas['Notifications'];

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_jupyter.batch.execute import NotebookRun, PointTask, execute_point, notebook_kernel
+from mlops_jupyter.batch.kernels import KernelPool, store_environment
 from mlops_jupyter.batch.parameters import (
     NotebookParameter,
     ParameterError,
@@ -60,8 +61,6 @@ def run_notebook(
     The kernel runs in the notebook's directory unless ``cwd`` says otherwise. A failing
     notebook does not raise: the result's ``status`` is ``failed`` and ``error`` names the cell.
     """
-    from mlops_jupyter.batch.kernels import KernelPool, store_environment
-
     path = os.path.abspath(notebook)
     if timeout is not None and timeout <= 0:
         raise ParameterError(f"timeout must be positive, got {timeout}")

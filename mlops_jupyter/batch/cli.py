@@ -69,9 +69,9 @@ COMMON_OPTIONS = [
 
 def _snapshot_policy(value: str | None) -> None:
     """The kernels this command starts inherit the policy through the environment."""
-    if value is not None:
-        from mlops_jupyter.tracking.settings import SNAPSHOT_ENV
+    from mlops_jupyter.tracking.settings import SNAPSHOT_ENV  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
+    if value is not None:
         os.environ[SNAPSHOT_ENV] = value
 
 
@@ -87,7 +87,7 @@ def common_options(command: Any) -> Any:
 
 
 def _yaml_parameters(files: tuple[str, ...]) -> dict[str, Any]:
-    import yaml
+    import yaml  # noqa: PLC0415 - start-up: yaml loads on first use, not on --help
 
     values: dict[str, Any] = {}
     for file in files:
@@ -108,7 +108,7 @@ def _yaml_parameters(files: tuple[str, ...]) -> dict[str, Any]:
 def _parameters(
     notebook: str, files: tuple[str, ...], words: tuple[tuple[str, str], ...], strict: bool
 ) -> dict[str, Any]:
-    from mlops_jupyter.batch.parameters import ParameterError, notebook_params, resolve_parameters
+    from mlops_jupyter.batch.parameters import ParameterError, notebook_params, resolve_parameters  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     try:
         return resolve_parameters(
@@ -135,7 +135,7 @@ def params_command(notebook: str, output_format: str) -> None:
     (int, float, str, bool, list, dict, Optional[...], Literal[...]) or the default's type,
     and the comment on each line as help.
     """
-    from mlops_jupyter.batch.parameters import ParameterError, notebook_params
+    from mlops_jupyter.batch.parameters import ParameterError, notebook_params  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     try:
         declared = notebook_params(notebook)
@@ -186,8 +186,8 @@ def run_command(
       mlops-jupyter run train.ipynb -p alpha 0.5 -p model lasso --strict
       mlops-jupyter run train.ipynb -f params.yaml --output out/train.ipynb
     """
-    from mlops_jupyter.batch.api import run_notebook
-    from mlops_jupyter.batch.parameters import ParameterError
+    from mlops_jupyter.batch.api import run_notebook  # noqa: PLC0415 - start-up: jupyter_client (via batch.api) loads on first use, not on --help
+    from mlops_jupyter.batch.parameters import ParameterError  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     parameters = _parameters(notebook, files, words, strict)
     try:
@@ -307,8 +307,8 @@ def sweep_command(
       mlops-jupyter sweep train.ipynb --random 'alpha=loguniform(1e-3,10)' --n 20 --warm-kernels
       mlops-jupyter sweep train.ipynb --grid seed=0,1,2,3 --dask local --workers 4
     """
-    from mlops_jupyter.batch.parameters import ParameterError, notebook_params
-    from mlops_jupyter.batch.sweep import follow, grid_from_words, random_from_words, start_sweep
+    from mlops_jupyter.batch.parameters import ParameterError, notebook_params  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
+    from mlops_jupyter.batch.sweep import follow, grid_from_words, random_from_words, start_sweep  # noqa: PLC0415 - start-up: jupyter_client (via batch.sweep) loads on first use, not on --help
 
     strict = not lenient
     fixed = _parameters(notebook, files, words, strict)
@@ -448,7 +448,7 @@ def reproduce_command(
       mlops-jupyter reproduce 01jx...
       mlops-jupyter reproduce 01jx... --restore-inputs --format json
     """
-    from mlops_jupyter.batch.reproduce import DEFAULT_IGNORED, NotReproducibleError, reproduce
+    from mlops_jupyter.batch.reproduce import DEFAULT_IGNORED, NotReproducibleError, reproduce  # noqa: PLC0415 - start-up: jupyter_client (via batch.reproduce) loads on first use, not on --help
 
     try:
         report = reproduce(

@@ -49,6 +49,21 @@ from mlops_jupyter.batch.kernels import (
     Watchdog,
     store_environment,
 )
+from mlops_jupyter.batch.record import (
+    INPUT_ARTIFACT,
+    NOTEBOOK_MEDIA_TYPE,
+    failed_cell,
+    input_snapshot,
+    notebook_location,
+    put_artifact,
+    record_environment,
+    record_outcome,
+    record_parameters,
+    sha256,
+)
+from mlops_jupyter.config import EXPERIMENT_ENV
+from mlops_jupyter.tracking.context import RUN_ID_ENV, create_run
+from mlops_jupyter.tracking.source import PAPERMILL_INPUT_ENV
 
 KERNEL_SIDE = "__import__('mlops_jupyter.batch.kernel_side', fromlist=['_'])"
 
@@ -177,8 +192,6 @@ class NotebookExecution:
 
     def _finish_point(self, client: MlopsNotebookClient, nb: Any) -> None:
         """Flush what the notebook logged, then record the packages it imported."""
-        from mlops_jupyter.batch.record import record_environment
-
         outcome = "failed" if nb.metadata.papermill.get("exception") else "finished"
         modules = client.kernel_call(f"{KERNEL_SIDE}.finish_point({outcome!r})")
         record_environment(self.run, modules, self.options.cwd or os.getcwd())
@@ -214,13 +227,6 @@ class NotebookExecution:
         ) from failure
 
     def _start_run(self, nb: Any) -> None:
-        from mlops_jupyter.batch.record import (
-            INPUT_ARTIFACT,
-            NOTEBOOK_MEDIA_TYPE,
-            put_artifact,
-            record_parameters,
-        )
-
         self._create_run(nb)
         nb.metadata["mlops_jupyter"] = {"run_id": self.run.run_id}
         assert self.snapshot is not None
@@ -228,9 +234,6 @@ class NotebookExecution:
         record_parameters(self.run, self.snapshot, nb)
 
     def _create_run(self, nb: Any) -> None:
-        from mlops_jupyter.batch.record import input_snapshot, sha256
-        from mlops_jupyter.tracking.context import create_run
-
         self.snapshot = input_snapshot(self.input_path, nb)
         location = self.notebook_path()
         self.run = create_run(
@@ -252,15 +255,9 @@ class NotebookExecution:
             self.options.on_run(self.run.run_id)
 
     def notebook_path(self) -> str | None:
-        from mlops_jupyter.batch.record import notebook_location
-
         return self.options.notebook_path or notebook_location(self.input_path)
 
     def _kernel_environment(self) -> dict[str, str]:
-        from mlops_jupyter.config import EXPERIMENT_ENV
-        from mlops_jupyter.tracking.context import RUN_ID_ENV
-        from mlops_jupyter.tracking.source import PAPERMILL_INPUT_ENV
-
         environment = {RUN_ID_ENV: self.run.run_id, EXPERIMENT_ENV: self.run.experiment}
         notebook_path = self.notebook_path()
         if notebook_path:
@@ -269,8 +266,6 @@ class NotebookExecution:
 
     def finish(self, nb: Any, error: BaseException | None) -> None:
         """End the run: its outcome, the output notebook and the cell report."""
-        from mlops_jupyter.batch.record import failed_cell, record_outcome
-
         try:
             if self.run is None:  # the kernel never started: still leave a record of the attempt
                 self._create_run(nb)

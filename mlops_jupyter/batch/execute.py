@@ -15,8 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.batch.kernels import Watchdog
 from mlops_jupyter.batch.parameters import ParameterError, read_notebook
+from mlops_jupyter.batch.record import CELLS_ARTIFACT, notebook_location
+from mlops_jupyter.store import get_store
+from mlops_jupyter.tracking.context import create_run
 from mlops_jupyter.tracking.display import html
+from mlops_jupyter.tracking.query import get_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,10 +69,7 @@ class NotebookRun:
 
     def cells(self) -> pd.DataFrame:
         """Per-cell status and timing of this execution (from ``notebook/cells.json``)."""
-        import pandas as pd
-
-        from mlops_jupyter.batch.record import CELLS_ARTIFACT
-        from mlops_jupyter.tracking.query import get_run
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
         if self.run_id is None:
             return pd.DataFrame()
@@ -117,11 +119,10 @@ def execute_point(
 ) -> NotebookRun:
     """Execute one notebook through papermill and the ``mlops`` engine; never raises for a
     failing notebook (the outcome says so), only for Ctrl-C in this process."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+    import papermill  # noqa: PLC0415 - start-up: papermill is imported on first use
+    from papermill.exceptions import PapermillExecutionError  # noqa: PLC0415 - start-up: papermill is imported on first use
 
-    from mlops_jupyter.batch.engine import BatchOptions
-    from mlops_jupyter.batch.kernels import Watchdog
+    from mlops_jupyter.batch.engine import BatchOptions  # noqa: PLC0415 - start-up: papermill (via batch.engine) is imported on first use
 
     started = time.monotonic()
     run_ids: list[str] = []
@@ -158,8 +159,6 @@ def execute_point(
 
 def outcome(task: PointTask, run_id: str | None, error: str | None, duration: float) -> NotebookRun:
     """The recorded status and metrics of the point's run."""
-    from mlops_jupyter.store import get_store
-
     status, metrics = "failed", {}
     if run_id is not None:
         store = get_store()
@@ -185,9 +184,6 @@ def outcome(task: PointTask, run_id: str | None, error: str | None, duration: fl
 def record_unstarted(task: PointTask, reason: str) -> NotebookRun:
     """A point the sweep never started (cancelled): recorded as a killed run, so the sweep's
     children are every point it planned."""
-    from mlops_jupyter.batch.record import notebook_location
-    from mlops_jupyter.tracking.context import create_run
-
     run = create_run(
         name=task.run_name,
         experiment=task.experiment,

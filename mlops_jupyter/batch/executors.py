@@ -18,7 +18,9 @@ sweep records them as killed.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -119,7 +121,7 @@ class DaskExecutor:
         self._cancelled = threading.Event()
 
     def _connect(self) -> tuple[object, object | None]:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # noqa: PLC0415 - start-up: dask's distributed is imported only for --dask
 
         if self.address == "local":
             cluster = LocalCluster(
@@ -129,9 +131,7 @@ class DaskExecutor:
         return Client(self.address), None
 
     def run(self, tasks: Sequence[PointTask], on_result: Report) -> None:
-        import uuid
-
-        from distributed import Event, as_completed
+        from distributed import Event, as_completed  # noqa: PLC0415 - start-up: dask's distributed is imported only for --dask
 
         if not tasks:
             return
@@ -205,9 +205,7 @@ def _close_worker_pools() -> None:
 
 def run_on_dask_worker(task: PointTask, cancel_event: str) -> NotebookRun:
     """The Dask task of one point: this worker's kernel pool, the sweep's cancel event."""
-    import os
-
-    from distributed import Event, get_worker
+    from distributed import Event, get_worker  # noqa: PLC0415 - start-up: dask's distributed is imported only for --dask
 
     os.environ.update(task.store_env)  # record in the submitter's store, as the submitter's user
     pool = _worker_pool(task, capacity=get_worker().state.nthreads)

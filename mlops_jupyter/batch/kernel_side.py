@@ -26,6 +26,8 @@ import os
 import sys
 from typing import Any
 
+from mlops_jupyter.tracking import notebook_capture
+
 _baseline: dict[str, Any] | None = None  # process state before the first point
 
 
@@ -94,7 +96,6 @@ def begin_point(environment: dict[str, str], cwd: str | None, reset: bool) -> No
     shell = _shell()
     if run_id and shell is not None:
         # every cell's pandas IO and scikit-learn calls are captured into the notebook run
-        from mlops_jupyter.tracking import notebook_capture
 
         notebook_capture.install(shell, run_id)
 

@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,6 +22,10 @@ from typing import Any, Protocol
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+
+from mlops_jupyter.config import ARTIFACTS_ENV, STORE_ENV, USER_ENV, current_user
+from mlops_jupyter.store import get_store
+from mlops_jupyter.tracking.settings import SNAPSHOT_ENV, SNAPSHOT_MAX_ENV
 
 CLIENT_CLASS = "mlops_jupyter.batch.kernels.CellIdKernelClient"
 # nbclient's default too: a batch kernel never writes IPython's history database
@@ -72,10 +77,6 @@ class CellIdKernelClient(AsyncKernelClient):
 
 def store_environment() -> dict[str, str]:
     """Variables that make a kernel log into this process's store, as this process's user."""
-    from mlops_jupyter.config import ARTIFACTS_ENV, STORE_ENV, USER_ENV, current_user
-    from mlops_jupyter.store import get_store
-    from mlops_jupyter.tracking.settings import SNAPSHOT_ENV, SNAPSHOT_MAX_ENV
-
     location = get_store().location
     environment = {
         STORE_ENV: location.db_url,
@@ -292,8 +293,6 @@ class Watchdog:
             raise PointStopped(self.reason, self.timeout)
 
     def _watch(self) -> None:
-        import time
-
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         while not self._stop.is_set():
             if self.cancel is not None and self._cancelled():

@@ -132,7 +132,7 @@ class ParameterList(list[NotebookParameter]):
         return [parameter.to_dict() for parameter in self]
 
     def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
         columns = ["name", "type", "default_source", "help"]
         return pd.DataFrame([{c: p.to_dict()[c] for c in columns} for p in self], columns=columns)
@@ -152,7 +152,7 @@ def parameters_cell(nb: NotebookNode) -> NotebookNode | None:
 
 def read_notebook(path: str | Path) -> NotebookNode:
     """Read a notebook file, with a clear error when it is missing or not a notebook."""
-    import nbformat
+    import nbformat  # noqa: PLC0415 - start-up: nbformat is imported on first use
 
     location = Path(path)
     if not location.is_file():
@@ -190,7 +190,7 @@ def _parse_cell(source: str) -> ast.Module:
     except SyntaxError:
         pass
     # IPython syntax (%magics, !shell) is valid in a cell: translate it line for line, then parse
-    from IPython.core.inputtransformer2 import TransformerManager
+    from IPython.core.inputtransformer2 import TransformerManager  # noqa: PLC0415 - start-up: IPython's input transformer loads on first use, not on --help
 
     try:
         return ast.parse(TransformerManager().transform_cell(source))

@@ -9,11 +9,16 @@ Artifacts of a notebook run (names are part of the contract with ``reproduce`` a
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from mlops_jupyter.batch.parameters import ParameterList, notebook_params
+from mlops_jupyter.tracking.artifacts import store_bytes
+from mlops_jupyter.tracking.environment import capture_environment, packages_for_modules
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -35,12 +40,11 @@ def input_snapshot(input_path: Any, nb: NotebookNode) -> bytes:
         if os.path.isfile(input_path):
             with open(input_path, "rb") as handle:
                 return handle.read()
-        from papermill.iorw import papermill_io
+        from papermill.iorw import papermill_io  # noqa: PLC0415 - start-up: papermill is imported on first use
 
         return str(papermill_io.read(input_path)).encode()
-    import copy
 
-    import nbformat
+    import nbformat  # noqa: PLC0415 - start-up: nbformat is imported on first use
 
     original = copy.deepcopy(nb)
     original.cells = [
@@ -61,8 +65,6 @@ def sha256(data: bytes) -> str:
 
 
 def put_artifact(run: Run, name: str, data: bytes, media_type: str) -> None:
-    from mlops_jupyter.tracking.artifacts import store_bytes
-
     store_bytes(run.store, run.run_id, data, name, media_type)
 
 
@@ -74,9 +76,7 @@ def put_json(run: Run, name: str, value: Any) -> None:
 def record_parameters(run: Run, snapshot: bytes, nb: NotebookNode) -> dict[str, Any]:
     """Log what the notebook runs with (defaults overridden by papermill's injected values) as
     params, and their declared types in ``notebook/parameters.json``. Returns the injected ones."""
-    import nbformat
-
-    from mlops_jupyter.batch.parameters import ParameterList, notebook_params
+    import nbformat  # noqa: PLC0415 - start-up: nbformat is imported on first use
 
     injected = dict(nb.metadata.get("papermill", {}).get("parameters") or {})
     try:
@@ -138,7 +138,7 @@ def failed_cell(nb: NotebookNode) -> str | None:
 
 def record_outcome(run: Run, nb: NotebookNode) -> None:
     """The output notebook, the per-cell report and the execution time."""
-    import nbformat
+    import nbformat  # noqa: PLC0415 - start-up: nbformat is imported on first use
 
     put_artifact(run, OUTPUT_ARTIFACT, nbformat.writes(nb).encode(), NOTEBOOK_MEDIA_TYPE)
     put_json(run, CELLS_ARTIFACT, cell_report(nb))
@@ -151,8 +151,6 @@ def record_outcome(run: Run, nb: NotebookNode) -> None:
 def record_environment(run: Run, modules: list[str], cwd: str | None) -> None:
     """Point the run at the kernel's environment: this host's Python and git state, with the
     packages the notebook imported (the run was created with the engine process's)."""
-    from mlops_jupyter.tracking.environment import capture_environment, packages_for_modules
-
     environment = replace(capture_environment(cwd), packages=packages_for_modules(modules))
     environment_id = run.store.runs.ensure_environment(
         environment.environment_id, environment.as_row

@@ -24,8 +24,11 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from mlops_jupyter.batch.execute import NotebookRun, PointTask, execute_point
+from mlops_jupyter.batch.kernels import KernelPool, store_environment
 from mlops_jupyter.batch.record import INPUT_ARTIFACT, PARAMETERS_ARTIFACT
+from mlops_jupyter.batch.restore import ScratchFolder
 from mlops_jupyter.tracking.display import html
+from mlops_jupyter.tracking.fingerprint import fingerprint_file
 from mlops_jupyter.tracking.query import RunView, get_run
 
 DEFAULT_TOLERANCE = 1e-9
@@ -147,8 +150,6 @@ def local_path(uri: str) -> str | None:
 
 def check_inputs(tree: list[RunView]) -> list[InputCheck]:
     """Every recorded input file fingerprinted again."""
-    from mlops_jupyter.tracking.fingerprint import fingerprint_file
-
     checks: dict[tuple[str, str], InputCheck] = {}
     for view in tree:
         for item in view.inputs:
@@ -260,8 +261,6 @@ def re_execute(
 ) -> NotebookRun:
     """Execute the recorded snapshot with the recorded parameters, as a new notebook run
     (in ``cwd`` and with ``parameters`` instead, for a restore into a scratch folder)."""
-    from mlops_jupyter.batch.kernels import KernelPool, store_environment
-
     notebook_path = view.source.get("notebook_path") or "notebook.ipynb"
     cwd = cwd or recorded_cwd(view)
     kernel_name = view.tags.get("kernel") or "python3"
@@ -320,8 +319,6 @@ def reproduce(
     report.packages, report.python = check_packages(original.environment)
     scratch = None
     if restore_inputs:
-        from mlops_jupyter.batch.restore import ScratchFolder
-
         scratch = ScratchFolder.plan(original, report.inputs, recorded_cwd(original))
     _explain_environment(report, strict_env)
     if not report.inputs:

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.store import get_store
 from mlops_jupyter.tracking.snapshots import local_path, restore
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ class ScratchFolder:
     @classmethod
     def plan(cls, view: RunView, checks: list[InputCheck], cwd: str) -> ScratchFolder:
         """Decide, input by input, what comes from a snapshot (the rest stays live)."""
-        from mlops_jupyter.store import get_store
-
         store = get_store()
         files = [(check, local_path(check.uri)) for check in checks]
         held = store.data.snapshots(check.recorded for check, path in files if path)

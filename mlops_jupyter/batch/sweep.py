@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import itertools
 import json
 import math
 import os
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from mlops_jupyter.batch.execute import NotebookRun, PointTask, notebook_kernel, record_unstarted
+from mlops_jupyter.batch.executors import make_executor
+from mlops_jupyter.batch.kernels import store_environment
 from mlops_jupyter.batch.parameters import (
     ParameterError,
     ParameterList,
@@ -31,6 +35,8 @@ from mlops_jupyter.batch.parameters import (
     parse_text,
     resolve_parameters,
 )
+from mlops_jupyter.tracking import context
+from mlops_jupyter.tracking.context import create_run
 from mlops_jupyter.tracking.display import html
 
 if TYPE_CHECKING:
@@ -73,17 +79,22 @@ class Distribution:
         if self.kind == "randint" and not all(isinstance(a, int) for a in self.args):
             raise ParameterError(f"{self}: randint takes whole numbers")
 
-    def sample(self, rng: Any) -> Any:
+    def space(self) -> Any:
+        """What scikit-learn's ``ParameterSampler`` draws from: the values of ``choice(...)`` as
+        a list, otherwise a frozen ``scipy.stats`` distribution (``randint``'s high end is
+        included, as written; ``normal`` is ``norm(loc=mean, scale=std)``)."""
         if self.kind == "choice":
-            return self.args[int(rng.integers(len(self.args)))]
+            return list(self.args)
+        from scipy import stats  # noqa: PLC0415 - start-up: scipy is imported on first use
+
         low, high = self.args
         if self.kind == "uniform":
-            return float(rng.uniform(low, high))
+            return stats.uniform(loc=low, scale=high - low)
         if self.kind == "loguniform":
-            return float(math.exp(rng.uniform(math.log(low), math.log(high))))
+            return stats.loguniform(low, high)
         if self.kind == "randint":
-            return int(rng.integers(low, high + 1))
-        return float(rng.normal(low, high))
+            return stats.randint(low, high + 1)
+        return stats.norm(loc=low, scale=high)
 
     def __str__(self) -> str:
         return f"{self.kind}({', '.join(repr(a) for a in self.args)})"
@@ -215,8 +226,20 @@ def sweep_points(
     seed: int | None = None,
     fixed: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every grid combination, each with ``n`` random draws when distributions are given."""
-    import numpy as np
+    """Every grid combination, each with ``n`` random draws when distributions are given.
+
+    The combinations are scikit-learn's ``ParameterGrid``, in its order: the grid's names sorted
+    alphabetically, the last name varying fastest (``--grid b=1,2 --grid a=x,y`` gives a=x b=1,
+    a=x b=2, a=y b=1, a=y b=2). The draws are ``ParameterSampler``'s over ``scipy.stats``
+    distributions, from one generator seeded with ``seed`` and shared by all combinations, so
+    the same seed gives the same points. When every random parameter is a ``choice(...)``, the
+    sampler draws distinct combinations of the choices: at most as many as there are (with a
+    warning when ``n`` asks for more). Drawn values are Python ``int``/``float``, not numpy's.
+    """
+    from sklearn.model_selection import (  # noqa: PLC0415 - start-up: sklearn is imported on first use
+        ParameterGrid,
+        ParameterSampler,
+    )
 
     grid = dict(grid or {})
     distributions = {
@@ -233,16 +256,30 @@ def sweep_points(
     overlap = sorted(set(grid) & set(distributions))
     if overlap:
         raise ParameterError(f"{', '.join(overlap)} is both in the grid and random", overlap[0])
-    combinations = [
-        dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())
-    ]
-    rng = np.random.default_rng(seed)
-    draws = n if distributions and n else 1
+    if seed is not None and seed < 0:
+        raise ParameterError(f"the seed must be 0 or more, got {seed}")
+    space = {name: distribution.space() for name, distribution in distributions.items()}
+    draws = n or 1
+    if space and all(isinstance(values, list) for values in space.values()):
+        distinct = math.prod(len(values) for values in space.values())
+        if draws > distinct:
+            warnings.warn(
+                f"random search over choices only: {distinct} distinct point(s), fewer than "
+                f"the {draws} asked for; each is drawn once",
+                UserWarning,
+                stacklevel=2,
+            )
+            draws = distinct
+    # one generator for every combination: each combination gets its own draws
+    rng = np.random.RandomState(np.random.MT19937(seed))
     points = []
-    for combination in combinations:
-        for _ in range(draws):
-            drawn = {name: distribution.sample(rng) for name, distribution in distributions.items()}
-            points.append({**(fixed or {}), **combination, **drawn})
+    for combination in ParameterGrid({k: list(v) for k, v in grid.items()}):
+        drawn_points: Iterable[dict[str, Any]] = (
+            ParameterSampler(space, draws, random_state=rng) if space else [{}]
+        )
+        for drawn in drawn_points:
+            python = {k: v.item() if isinstance(v, np.generic) else v for k, v in drawn.items()}
+            points.append({**(fixed or {}), **combination, **python})
     return points
 
 
@@ -366,7 +403,7 @@ class SweepResult:
         ``sort_by`` names a metric (``rmse`` or ``metrics.rmse``) or any column; points without
         it sort last.
         """
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
         records = []
         for point in sorted(self.points, key=lambda p: p.index):
@@ -537,10 +574,6 @@ def start_sweep(
     Raises :class:`ParameterError` (nothing started) when a point does not fit the notebook's
     parameters (``strict``), the search space is empty, or the notebook names no kernel.
     """
-    from mlops_jupyter.batch.executors import make_executor
-    from mlops_jupyter.batch.kernels import store_environment
-    from mlops_jupyter.tracking.context import create_run
-
     if timeout is not None and timeout <= 0:
         raise ParameterError(f"timeout must be positive, got {timeout}")
     plan = plan_sweep(
@@ -642,8 +675,6 @@ def follow(handle: SweepHandle, *, progress: bool = True) -> tuple[SweepResult, 
             try:
                 handle.wait()
             except KeyboardInterrupt:
-                from mlops_jupyter.tracking import context
-
                 context.reset()  # ends this process's live runs as killed, never as finished
                 raise
     finally:
@@ -653,7 +684,7 @@ def follow(handle: SweepHandle, *, progress: bool = True) -> tuple[SweepResult, 
 
 
 def _progress_bar(handle: SweepHandle) -> Any:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # noqa: PLC0415 - start-up: tqdm is imported on first use
 
     bar = tqdm(
         total=handle.total,

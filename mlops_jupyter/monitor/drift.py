@@ -26,7 +26,6 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,7 +39,9 @@ from mlops_jupyter.tracking.profile import (
     category_label,
     column_kind,
     is_dask_frame,
+    map_columns,
     profile,
+    sorted_values,
 )
 
 METHODS = ("auto", "ks", "psi", "wasserstein", "jensenshannon", "chi2", "ztest")
@@ -202,15 +203,6 @@ def _problem(kind: str, message: str, column: str | None = None, **extra: Any) -
 
 
 # -- one numeric column, raw values ------------------------------------------------------------
-def _finite_sorted(series: pd.Series) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        values = series.dropna().astype("int64").to_numpy(dtype=float) / 1e9
-    else:
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-    finite = values[np.isfinite(values)]
-    return np.sort(finite)
-
-
 def _sorted_quantile(values: np.ndarray, q: float) -> float:
     """numpy's default (linear) quantile of an already sorted array, without re-sorting it."""
     position = q * (len(values) - 1)
@@ -236,6 +228,13 @@ def wasserstein_sorted(u: np.ndarray, v: np.ndarray) -> float:
     iu = np.minimum((mid * n).astype(np.int64), n - 1)
     iv = np.minimum((mid * m).astype(np.int64), m - 1)
     return float((widths * np.abs(u[iu] - v[iv])).sum())
+
+
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    """Mean and population standard deviation (numpy's ``std``) in one centring pass."""
+    mean = float(values.mean())
+    centred = values - mean
+    return mean, math.sqrt(float(centred @ centred) / len(values))
 
 
 def _psi(ref_share: np.ndarray, cur_share: np.ndarray) -> float:
@@ -266,7 +265,7 @@ def _hist_edges(low: float, high: float) -> np.ndarray:
 
 
 def _numeric_raw(
-    column: str, ref: np.ndarray, cur: np.ndarray, method: str
+    column: str, ref: np.ndarray, cur: np.ndarray, method: str, ref_std: float
 ) -> tuple[float | None, float | None, dict[str, Any]]:
     from scipy import stats
 
@@ -275,10 +274,11 @@ def _numeric_raw(
         result = stats.ks_2samp(ref, cur)
         return float(result.statistic), float(result.pvalue), extra
     if method == "wasserstein":
-        std = float(np.std(ref))
         distance = wasserstein_sorted(ref, cur)
         extra["raw_distance"] = distance
-        return (distance / std if std > 0 else (0.0 if distance == 0 else math.inf)), None, extra
+        if ref_std > 0:
+            return distance / ref_std, None, extra
+        return (0.0 if distance == 0 else math.inf), None, extra
     if method == "psi":
         edges = np.unique(np.quantile(ref, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
         return _psi(_shares_between(ref, edges), _shares_between(cur, edges)), None, extra
@@ -565,12 +565,8 @@ def compare(
             name, ref_kinds[name], ref, cur, ref_profile, cur_profile, method, threshold, raw
         )
 
-    workers = min(len(tested), os.cpu_count() or 1) if raw else 1
-    if workers > 1:  # sorting (numpy) releases the GIL: columns in parallel
-        with ThreadPoolExecutor(workers) as pool:
-            outcomes = list(pool.map(one, tested))
-    else:
-        outcomes = [one(name) for name in tested]
+    # raw columns are sorted in parallel threads; sketches are compared in a few microseconds
+    outcomes = map_columns(one, tested, max(ref.rows, cur.rows) if raw else 0)
     results: list[ColumnDrift] = []
     for result, found in outcomes:
         problems.extend(found)
@@ -650,11 +646,12 @@ def _column(
     if kind == "numeric":
         chosen = _choose(kind, method, ref.rows, False)
         if raw:
-            r_sorted, c_sorted = _finite_sorted(rs), _finite_sorted(cs)
+            r_sorted, c_sorted = sorted_values(rs).finite, sorted_values(cs).finite
             if len(r_sorted) == 0 or len(c_sorted) == 0:
                 problems.append(_problem("all_missing", f"{name!r} has no finite values", name))
                 return None, problems
-            statistic, p_value, _ = _numeric_raw(name, r_sorted, c_sorted, chosen)
+            (ref_mean, ref_std), (cur_mean, cur_std) = _mean_std(r_sorted), _mean_std(c_sorted)
+            statistic, p_value, _ = _numeric_raw(name, r_sorted, c_sorted, chosen, ref_std)
             low, high = _sorted_quantile(r_sorted, 0.01), _sorted_quantile(r_sorted, 0.99)
             edges = _hist_edges(
                 min(low, _sorted_quantile(c_sorted, 0.01)),
@@ -666,10 +663,10 @@ def _column(
                 "current": _shares_between(c_sorted, edges[1:-1]).tolist(),
             }
             stats_out.update(
-                reference_mean=float(r_sorted.mean()),
-                current_mean=float(c_sorted.mean()),
-                reference_std=float(r_sorted.std()),
-                current_std=float(c_sorted.std()),
+                reference_mean=ref_mean,
+                current_mean=cur_mean,
+                reference_std=ref_std,
+                current_std=cur_std,
             )
         else:
             statistic, p_value, error = _numeric_profile(name, rp, cp, chosen)

@@ -24,12 +24,15 @@ from mlops_jupyter.registry.errors import (
     PromotionRefusedError,
     RegistryError,
 )
+from mlops_jupyter.registry.events import record_gate_failure
 from mlops_jupyter.registry.gates import GateReport, GateResult, evaluate
 from mlops_jupyter.registry.models import require_model, resolve_actor
 from mlops_jupyter.registry.names import alias_target, check_alias, check_model_name
+from mlops_jupyter.registry.notebook_gates import notebook_gate_results
 from mlops_jupyter.registry.policy import Policy
-from mlops_jupyter.registry.versions import approvers_in_round, require_version
+from mlops_jupyter.registry.versions import approvers_in_round, get_version, require_version
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.ids import now
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -119,9 +122,6 @@ def _notebook_results(
     store: Store, name: str, version: int, alias: str, *, run: bool
 ) -> list[GateResult]:
     """Notebook gate results for a protected alias (run=False: cached results only)."""
-    from mlops_jupyter.registry.notebook_gates import notebook_gate_results
-    from mlops_jupyter.registry.versions import get_version
-
     policy = store.registry.read(lambda tx: Policy.from_json(require_model(tx, name)["policy"]))
     if not policy.notebook_gates or not policy.is_protected(alias):
         return []
@@ -186,8 +186,6 @@ def _move(
     report: GateReport | None,
 ) -> AliasChange:
     """Compare-and-set the alias, then record the change in its history and the audit log."""
-    from mlops_jupyter.store.registry import now
-
     holder = tx.alias(name, alias)
     if (int(holder["revision"]) if holder is not None else 0) != expected:
         raise _conflict(tx, name, alias, expected)
@@ -297,8 +295,6 @@ def promote(
     except PromotionRefusedError as refused:
         report = refused.report
         if report is not None and report.protected and not report.gates_passed:
-            from mlops_jupyter.registry.events import record_gate_failure
-
             record_gate_failure(
                 report.name,
                 report.version,

@@ -11,6 +11,7 @@ URL such as ``s3://audit/anchors/2026-12-01.json``), pins what the chain was:
 * when ``MLOPS_JUPYTER_AUDIT_KEY`` is set, an HMAC-SHA256 signature over all of it, so an
   anchor cannot be forged by someone without the key.
 
+:func:`~mlops_jupyter.registry.audit.current_anchor` makes one from a verified chain;
 :func:`check_anchor` compares the stored chain with an anchor and returns the first event that
 no longer matches: an edited or recomputed event, or the first event of a truncated tail.
 Release bundles carry a head-only anchor (``audit_head.json``).
@@ -25,12 +26,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlops_jupyter.registry.errors import RegistryError
-
-if TYPE_CHECKING:
-    from mlops_jupyter.store import Store
 
 AUDIT_KEY_ENV = "MLOPS_JUPYTER_AUDIT_KEY"
 ANCHOR_FORMAT = "mlops-jupyter-audit-anchor/1"
@@ -159,30 +157,10 @@ class Anchor:
         return Anchor(anchor.seq, anchor.hash, anchor.at, anchor.fingerprints, value)
 
 
-# -- making and storing anchors ------------------------------------------------------------------
-def current_anchor(*, store: Store | None = None, fingerprints: bool = True) -> Anchor:
-    """The chain's head now (signed when ``MLOPS_JUPYTER_AUDIT_KEY`` is set); refuses a chain
-    that does not verify, so an anchor never pins a tampered log."""
-    from mlops_jupyter.registry.audit import verify_audit
-    from mlops_jupyter.store import get_store
-    from mlops_jupyter.store.registry import now
-
-    store = store or get_store()
-    report = verify_audit(store=store)
-    if not report.ok:
-        raise RegistryError(f"refusing to anchor a broken audit chain: {report}")
-    seq = report.events
-    prints: tuple[str, ...] = ()
-    if fingerprints:
-        prints = tuple(
-            row["hash"][:FINGERPRINT_DIGITS] for row in store.registry.iter_audit_rows(seq)
-        )
-    return Anchor(seq, report.head_hash, now(), prints).signed(audit_key())
-
-
+# -- storing anchors -------------------------------------------------------------------------------
 def write_anchor(anchor: Anchor, to: str) -> str:
     """Write ``anchor`` as JSON to a path or any fsspec URL (parents created); returns where."""
-    import fsspec
+    import fsspec  # noqa: PLC0415 - start-up: fsspec is imported on first use
 
     try:
         fs, path = fsspec.core.url_to_fs(to)
@@ -198,7 +176,7 @@ def write_anchor(anchor: Anchor, to: str) -> str:
 
 def read_anchor(source: str) -> Anchor:
     """Read and check an anchor (a path, fsspec URL, or a release bundle directory)."""
-    import fsspec
+    import fsspec  # noqa: PLC0415 - start-up: fsspec is imported on first use
 
     try:
         fs, path = fsspec.core.url_to_fs(source)

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlops_jupyter.registry.errors import InvalidStateError, RegistryError, SelfApprovalError
+from mlops_jupyter.registry.errors import (
+    GateFailedError,
+    InvalidStateError,
+    RegistryError,
+    SelfApprovalError,
+)
+from mlops_jupyter.registry.events import record_gate_failure
 from mlops_jupyter.registry.models import require_model, resolve_actor, same_actor
 from mlops_jupyter.registry.names import version_target
+from mlops_jupyter.registry.notebook_gates import notebook_gate_results
 from mlops_jupyter.registry.owners import require_owner_approver
 from mlops_jupyter.registry.policy import Policy
 from mlops_jupyter.registry.versions import (
@@ -24,6 +31,7 @@ from mlops_jupyter.registry.versions import (
     require_version,
 )
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.ids import now
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -60,7 +68,6 @@ def _decide(
     check: Any,
 ) -> ModelVersion:
     """Record one decision (request/approve/reject) and the status it leads to, atomically."""
-    from mlops_jupyter.store.registry import now
 
     def work(tx: RegistryTransaction) -> ModelVersion:
         policy = Policy.from_json(require_model(tx, name)["policy"])
@@ -145,10 +152,6 @@ def request_approval(
 def _validation_notebooks(name: str, version: int, actor: str, store: Store) -> None:
     """Run the policy's validation notebooks before a review is requested; a failing one
     refuses the request (recorded as ``gate.failed``)."""
-    from mlops_jupyter.registry.errors import GateFailedError
-    from mlops_jupyter.registry.events import record_gate_failure
-    from mlops_jupyter.registry.notebook_gates import notebook_gate_results
-
     policy = store.registry.read(lambda tx: Policy.from_json(require_model(tx, name)["policy"]))
     if not policy.notebook_gates:
         return

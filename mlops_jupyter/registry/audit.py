@@ -17,11 +17,21 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.registry.anchor import (
+    FINGERPRINT_DIGITS,
+    Anchor,
+    audit_key,
+    check_anchor,
+    parse_head,
+)
+from mlops_jupyter.registry.errors import RegistryError
+from mlops_jupyter.store import get_store
+
 # the hashing rule is the store's (it appends the events); re-exported for readers of the chain
 from mlops_jupyter.store.audit_chain import GENESIS_HASH, event_hash
+from mlops_jupyter.store.ids import now
 
 if TYPE_CHECKING:
-    from mlops_jupyter.registry.anchor import Anchor
     from mlops_jupyter.store import Store
 
 ACTIONS = (
@@ -157,12 +167,7 @@ def verify_audit(
     (``HASH`` or ``SEQ:HASH``; anything else is a :class:`ValueError`). ``anchor``: an
     :class:`~mlops_jupyter.registry.anchor.Anchor` (see ``audit anchor``). Both also catch the
     newest events deleted together with the head, and a chain whose hashes were recomputed."""
-    from mlops_jupyter.registry.anchor import Anchor, parse_head
-    from mlops_jupyter.store import get_store
-
     if expect_head is not None:
-        from mlops_jupyter.registry.errors import RegistryError
-
         try:
             expected_seq, expect_head = parse_head(expect_head)
         except ValueError as error:
@@ -190,14 +195,28 @@ def _anchor_problem(
     store: Store, anchor: Anchor, head: tuple[int, str, int]
 ) -> tuple[int | None, str | None]:
     """The first event that no longer matches an anchor recorded outside the database."""
-    from mlops_jupyter.registry.anchor import check_anchor
-
     mismatch = check_anchor(anchor, head, store.registry.iter_audit_rows(head[0]))
     return (None, None) if mismatch is None else (mismatch.seq, mismatch.problem)
 
 
 def _chain_contains(store: Store, event_hash_value: str, up_to: int) -> bool:
     return any(row["hash"] == event_hash_value for row in store.registry.iter_audit_rows(up_to))
+
+
+def current_anchor(*, store: Store | None = None, fingerprints: bool = True) -> Anchor:
+    """The chain's head now (signed when ``MLOPS_JUPYTER_AUDIT_KEY`` is set); refuses a chain
+    that does not verify, so an anchor never pins a tampered log."""
+    store = store or get_store()
+    report = verify_audit(store=store)
+    if not report.ok:
+        raise RegistryError(f"refusing to anchor a broken audit chain: {report}")
+    seq = report.events
+    prints: tuple[str, ...] = ()
+    if fingerprints:
+        prints = tuple(
+            row["hash"][:FINGERPRINT_DIGITS] for row in store.registry.iter_audit_rows(seq)
+        )
+    return Anchor(seq, report.head_hash, now(), prints).signed(audit_key())
 
 
 def audit_log(
@@ -210,8 +229,6 @@ def audit_log(
     store: Store | None = None,
 ) -> list[AuditEvent]:
     """Events, newest first, optionally only those of one model, action or actor."""
-    from mlops_jupyter.store import get_store
-
     if action is not None and action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; one of {', '.join(ACTIONS)}")
     if limit is not None and limit < 0:

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_jupyter.registry.serialization import SKLEARN_TRUSTED_TYPES, trusted_names
+
 # Runs in the isolated process: standard library, numpy, pandas, skops only.
 CHECK_SCRIPT = r"""
 import hashlib, json, os, pickle, sys
@@ -216,8 +218,8 @@ def output_spec(model: Any, input_example: dict[str, Any] | None) -> dict[str, A
     the model's prediction on its input example (None without an example)."""
     if not input_example:
         return None
-    import numpy as np
-    import pandas as pd
+    import numpy as np  # noqa: PLC0415 - start-up: numpy is imported on first use
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
     if "columns" in input_example:
         data: Any = pd.DataFrame(input_example["data"], columns=input_example["columns"])
@@ -238,8 +240,6 @@ def check_bundle(
 ) -> BundleReport:
     """Check a release bundle in a fresh, isolated Python process (see the module docstring).
     ``trusted``: types the model file may hold beyond skops' defaults and the allowlist."""
-    from mlops_jupyter.registry.serialization import SKLEARN_TRUSTED_TYPES, trusted_names
-
     source = Path(bundle_dir).expanduser().resolve()
     if not source.is_dir():
         raise FileNotFoundError(f"{bundle_dir} is not a directory")

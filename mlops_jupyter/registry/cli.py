@@ -7,60 +7,18 @@ audit chain); 2 bad input (unknown model or version, invalid name, missing comme
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import warnings
-from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from mlops_jupyter.cli import EXIT_CHECK_FAILED, EXIT_USAGE, FORMAT_OPTION, emit, fail
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _iso(epoch: float | None) -> str | None:
-    return (
-        None
-        if epoch is None
-        else datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
-    )
-
-
-def registry_errors(command: F) -> F:
-    """Turn registry errors into a message and the exit code a pipeline can gate on."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mlops_jupyter.registry.errors import RefusedError, RegistryError
-        from mlops_jupyter.registry.signature import SignatureError
-        from mlops_jupyter.tracking.query import RunNotFoundError
-
-        try:
-            return command(*args, **kwargs)
-        except (RefusedError, PermissionError) as error:
-            fail(str(error), EXIT_CHECK_FAILED)
-        except (RegistryError, RunNotFoundError, SignatureError) as error:
-            fail(str(error), EXIT_USAGE)
-
-    return wrapper  # type: ignore[return-value]
-
-
-TRUST_OPTION = click.option(
-    "--trust",
-    "trusted",
-    multiple=True,
-    metavar="TYPE",
-    help=(
-        "A type the skops model file may hold beyond skops' defaults and the built-in "
-        "scikit-learn allowlist, e.g. --trust mypackage.MyTransformer (repeat). Only for files "
-        "whose origin you trust: a load builds these types."
-    ),
-)
+from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, emit
+from mlops_jupyter.registry.cli_support import TRUST_OPTION, iso_time, registry_errors
+from mlops_jupyter.registry.errors import PromotionRefusedError
+from mlops_jupyter.registry.governance_cli import models_owners, models_test
 
 
 def _echo_json(value: Any) -> None:
@@ -99,12 +57,12 @@ def models_group() -> None:
 @registry_errors
 def models_ls(output_format: str) -> None:
     """List registered models with their latest version and aliases."""
-    from mlops_jupyter.registry.models import list_models
+    from mlops_jupyter.registry.models import list_models  # noqa: PLC0415 - start-up: sqlalchemy (via registry.models) loads on first use, not on --help
 
     records = []
     for model in list_models():
         record = model.to_dict()
-        record["updated_at"] = _iso(model.updated_at)
+        record["updated_at"] = iso_time(model.updated_at)
         if output_format != "json":
             record["aliases"] = ", ".join(f"{a}=v{v}" for a, v in sorted(model.aliases.items()))
         records.append(record)
@@ -116,7 +74,7 @@ def models_ls(output_format: str) -> None:
 
 
 def _show_version(name: str, which: str, output_format: str, card: bool) -> None:
-    from mlops_jupyter.registry.versions import get_version
+    from mlops_jupyter.registry.versions import get_version  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.versions) load on first use, not on --help
 
     version = get_version(name, which)
     if card:
@@ -137,7 +95,7 @@ def _show_version(name: str, which: str, output_format: str, card: bool) -> None
         "approved_by",
     ):
         click.echo(f"  {key:<16}{data[key]}")
-    click.echo(f"  {'registered_at':<16}{_iso(version.registered_at)}")
+    click.echo(f"  {'registered_at':<16}{iso_time(version.registered_at)}")
     click.echo(f"  {'signature':<16}{version.signature or '(none)'}")
     if version.metrics:
         click.echo("metrics:")
@@ -148,14 +106,14 @@ def _show_version(name: str, which: str, output_format: str, card: bool) -> None
         for item in version.approvals:
             comment = f": {item['comment']}" if item["comment"] else ""
             click.echo(
-                f"  round {item['round']}  {_iso(item['at'])}  {item['actor']} {item['decision']}{comment}"
+                f"  round {item['round']}  {iso_time(item['at'])}  {item['actor']} {item['decision']}{comment}"
             )
 
 
 def _show_model(name: str, output_format: str) -> None:
-    from mlops_jupyter.registry.aliases import alias_history
-    from mlops_jupyter.registry.models import get_model
-    from mlops_jupyter.registry.versions import list_versions
+    from mlops_jupyter.registry.aliases import alias_history  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.aliases) load on first use, not on --help
+    from mlops_jupyter.registry.models import get_model  # noqa: PLC0415 - start-up: sqlalchemy (via registry.models) loads on first use, not on --help
+    from mlops_jupyter.registry.versions import list_versions  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.versions) load on first use, not on --help
 
     model, versions = get_model(name), list_versions(name)
     if output_format == "json":
@@ -169,7 +127,7 @@ def _show_model(name: str, output_format: str) -> None:
             "status": v.status + (" (archived)" if v.archived else ""),
             "aliases": ", ".join(v.aliases),
             "registered_by": v.registered_by,
-            "registered_at": _iso(v.registered_at),
+            "registered_at": iso_time(v.registered_at),
             "run_id": v.run_id,
         }
         for v in versions
@@ -179,7 +137,7 @@ def _show_model(name: str, output_format: str) -> None:
     if history:
         click.echo("alias history:")
         for change in history:
-            click.echo(f"  {_iso(change.at)}  rev {change.revision}  {change}")
+            click.echo(f"  {iso_time(change.at)}  rev {change.revision}  {change}")
 
 
 @models_group.command("show")
@@ -221,8 +179,8 @@ def models_register(
     output_format: str,
 ) -> None:
     """Register the model logged by RUN_ID as a new version of NAME."""
-    from mlops_jupyter.registry.registration import register_model
-    from mlops_jupyter.registry.serialization import UnsafeFormatWarning
+    from mlops_jupyter.registry.registration import register_model  # noqa: PLC0415 - start-up: pandas (via registry.registration) loads on first use, not on --help
+    from mlops_jupyter.registry.serialization import UnsafeFormatWarning  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsafeFormatWarning)
@@ -251,7 +209,7 @@ def _register_version_action(
     @FORMAT_OPTION
     @registry_errors
     def command(name: str, version: int, comment: str | None, output_format: str) -> None:
-        from mlops_jupyter.registry import approvals
+        from mlops_jupyter.registry import approvals  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.approvals) load on first use, not on --help
 
         result = getattr(approvals, function_name)(name, version, comment)
         if output_format == "json":
@@ -315,8 +273,7 @@ def models_promote(
     output_format: str,
 ) -> None:
     """Point ALIAS at VERSION of NAME after approval and gates (exit 1 when refused)."""
-    from mlops_jupyter.registry.aliases import check_gates, promote
-    from mlops_jupyter.registry.errors import PromotionRefusedError
+    from mlops_jupyter.registry.aliases import check_gates, promote  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.aliases) load on first use, not on --help
 
     if check_only:
         report = check_gates(name, version, alias)
@@ -350,7 +307,7 @@ def models_promote(
 @registry_errors
 def models_rollback(name: str, alias: str, reason: str | None, output_format: str) -> None:
     """Move ALIAS back to the version that held it before its latest move."""
-    from mlops_jupyter.registry.aliases import rollback
+    from mlops_jupyter.registry.aliases import rollback  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.aliases) load on first use, not on --help
 
     _echo_change(rollback(name, alias, reason=reason), output_format)
 
@@ -362,7 +319,7 @@ def models_rollback(name: str, alias: str, reason: str | None, output_format: st
 @registry_errors
 def models_archive(name: str, version: int, reason: str | None) -> None:
     """Retire VERSION of NAME (it must not hold an alias)."""
-    from mlops_jupyter.registry.versions import archive
+    from mlops_jupyter.registry.versions import archive  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.versions) load on first use, not on --help
 
     click.echo(f"archived {archive(name, version, reason=reason).uri}")
 
@@ -375,7 +332,7 @@ def models_archive(name: str, version: int, reason: str | None) -> None:
 def models_export(ref: str, directory: Path, trusted: tuple[str, ...]) -> None:
     """Write a release bundle: model file, signature, input example, requirements, model card,
     lineage summary and a SHA-256 manifest (check it with `sha256sum -c MANIFEST.sha256`)."""
-    from mlops_jupyter.registry.export import export_release
+    from mlops_jupyter.registry.export import export_release  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.export) load on first use, not on --help
 
     target = export_release(ref, directory, trusted=trusted)
     for path in sorted(p for p in target.iterdir()):
@@ -390,7 +347,7 @@ def models_export(ref: str, directory: Path, trusted: tuple[str, ...]) -> None:
 @registry_errors
 def models_history(name: str, alias: str | None, output_format: str) -> None:
     """Every move of NAME's aliases: who, when, from which version to which, and why."""
-    from mlops_jupyter.registry.aliases import alias_history
+    from mlops_jupyter.registry.aliases import alias_history  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.aliases) load on first use, not on --help
 
     records = [change.to_dict() for change in alias_history(name, alias)]
     columns = [
@@ -452,7 +409,7 @@ def models_policy(
     performance_tolerance: float | None,
 ) -> None:
     """Show NAME's policy, or change it (audited)."""
-    from mlops_jupyter.registry.models import get_policy, set_policy
+    from mlops_jupyter.registry.models import get_policy, set_policy  # noqa: PLC0415 - start-up: sqlalchemy (via registry.models) loads on first use, not on --help
 
     if clear_gates and gates:
         raise click.UsageError("use either --gate or --clear-gates")
@@ -499,7 +456,7 @@ def models_policy(
 @registry_errors
 def models_card(name: str, version: int, source: Path | None) -> None:
     """Print VERSION's model card, or replace it with --set FILE (audited)."""
-    from mlops_jupyter.registry.versions import get_version, update_card
+    from mlops_jupyter.registry.versions import get_version, update_card  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.versions) load on first use, not on --help
 
     if source is None:
         click.echo(get_version(name, version).card)
@@ -515,7 +472,7 @@ def audit_group() -> None:
 
 
 def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from mlops_jupyter.registry.anchor import parse_head
+    from mlops_jupyter.registry.anchor import parse_head  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     if value is not None:
         try:
@@ -551,8 +508,8 @@ def audit_verify(expect_head: str | None, anchor_source: str | None, output_form
     an edit; only a head kept elsewhere catches that: `audit anchor --to ...` now, and
     `audit verify --anchor ...` later.
     """
-    from mlops_jupyter.registry.anchor import read_anchor
-    from mlops_jupyter.registry.audit import verify_audit
+    from mlops_jupyter.registry.anchor import read_anchor  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
+    from mlops_jupyter.registry.audit import verify_audit  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     anchor = read_anchor(anchor_source) if anchor_source is not None else None
     for note in anchor.notes if anchor is not None else ():
@@ -588,7 +545,8 @@ def audit_anchor(to: str | None, head_only: bool) -> None:
     write-once bucket); `audit verify --anchor PATH` then catches a truncated or recomputed
     chain. Every release bundle also carries the head (audit_head.json).
     """
-    from mlops_jupyter.registry.anchor import current_anchor, write_anchor
+    from mlops_jupyter.registry.anchor import write_anchor  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
+    from mlops_jupyter.registry.audit import current_anchor  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     anchor = current_anchor(fingerprints=not head_only)
     signed = "signed" if anchor.signature else "unsigned (set MLOPS_JUPYTER_AUDIT_KEY to sign)"
@@ -611,7 +569,7 @@ def audit_ls(
     model: str | None, action: str | None, actor: str | None, limit: int, output_format: str
 ) -> None:
     """Registry actions, newest first."""
-    from mlops_jupyter.registry.audit import audit_log
+    from mlops_jupyter.registry.audit import audit_log  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     try:
         events = audit_log(model, action=action, actor=actor, limit=limit)
@@ -660,7 +618,7 @@ def export_mlflow(
     Give either DIRECTORY (a new self-contained MLflow store there: DIRECTORY/mlflow.db and
     DIRECTORY/artifacts) or --tracking-uri. Running it again adds only what is new.
     """
-    from mlops_jupyter.registry.mlflow_export import export_to_mlflow
+    from mlops_jupyter.registry.mlflow_export import export_to_mlflow  # noqa: PLC0415 - start-up: sqlalchemy and numpy (via registry.mlflow_export) load on first use, not on --help
 
     if (directory is None) == (tracking_uri is None):
         raise click.UsageError("give either DIRECTORY or --tracking-uri")
@@ -683,11 +641,5 @@ def export_mlflow(
 
 
 # -- governance: models owners / models test (registry/governance_cli.py) ------------------------
-def _attach_governance_commands() -> None:
-    from mlops_jupyter.registry.governance_cli import models_owners, models_test
-
-    models_group.add_command(models_owners)
-    models_group.add_command(models_test)
-
-
-_attach_governance_commands()
+models_group.add_command(models_owners)
+models_group.add_command(models_test)

@@ -30,6 +30,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import make_url
+from standardwebhooks.webhooks import Webhook
+
 from mlops_jupyter.registry.events import Event
 from mlops_jupyter.registry.webhooks import WebhookError, decrypt_secret
 from mlops_jupyter.store import Store, get_store
@@ -103,8 +107,6 @@ def post(url: str, body: str, headers: dict[str, str], timeout: float) -> int:
 
 def signed_request(event: Event, secret: str, template: str) -> tuple[str, dict[str, str]]:
     """The body text and headers of one try (timestamp = now, as the spec wants)."""
-    from standardwebhooks.webhooks import Webhook
-
     body = json.dumps(render(template, event), separators=(",", ":"), default=str)
     sent = datetime.now(timezone.utc)
     headers = {
@@ -142,8 +144,6 @@ class Deliverer:
         workers: int = 4,
         poll: float = 0.5,
     ) -> None:
-        from sqlalchemy import event as sa_event
-
         self.store = store or get_store()
         self.policy = policy or RetryPolicy()
         self.poll = poll
@@ -156,8 +156,6 @@ class Deliverer:
         self._listen_failed = False
         self._wal: Path | None = None
         if self.store.location.dialect == "sqlite":
-            from sqlalchemy.engine import make_url
-
             database = make_url(self.store.location.db_url).database or ""
             self._wal = Path(database + "-wal")
         # a commit in this process that wrote events: look at once instead of polling.
@@ -190,8 +188,6 @@ class Deliverer:
             self._listen = None
 
     def close(self) -> None:
-        from sqlalchemy import event as sa_event
-
         self.stop()
         self._close_listener()
         writer = self.store.db.writer
@@ -307,8 +303,7 @@ class Deliverer:
             return None
         if self._listen is None:
             try:
-                import psycopg
-                from sqlalchemy.engine import make_url
+                import psycopg  # noqa: PLC0415 - start-up: psycopg is imported only to listen on PostgreSQL
 
                 url = make_url(self.store.location.db_url).set(drivername="postgresql")
                 conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)

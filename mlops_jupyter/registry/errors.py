@@ -5,6 +5,9 @@
 * :class:`RefusedError` — a well-formed request the rules refuse (self-approval, unapproved or
   gate-failing promotion, a concurrent alias move, a tampered model file): exit code 1.
 
+:class:`SignatureError` (input that does not fit a model's signature) is a plain ``ValueError``
+and also exits with 2; it lives here so the CLI's error mapping does not import numpy.
+
 Every registry action checks before it writes, inside one transaction, so either error means
 nothing was changed.
 """
@@ -80,3 +83,35 @@ class GateFailedError(RefusedError):
     def __init__(self, message: str, results: list[Any]) -> None:
         super().__init__(message)
         self.results = results
+
+
+class SignatureError(ValueError):
+    """An input that does not match a model's signature; names every offending column."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        missing: list[str] | None = None,
+        extra: list[str] | None = None,
+        mistyped: list[tuple[str, str, str]] | None = None,
+        shape: str | None = None,
+    ) -> None:
+        self.missing = missing or []
+        self.extra = extra or []
+        self.mistyped = mistyped or []
+        parts = []
+        if shape:
+            parts.append(shape)
+        if self.missing:
+            parts.append("missing columns: " + ", ".join(repr(c) for c in self.missing))
+        if self.extra:
+            parts.append("extra columns: " + ", ".join(repr(c) for c in self.extra))
+        if self.mistyped:
+            parts.append(
+                "mistyped columns: "
+                + ", ".join(
+                    f"{name!r} (expected {want}, got {have})" for name, want, have in self.mistyped
+                )
+            )
+        super().__init__(f"input does not match the signature of {model}: " + "; ".join(parts))

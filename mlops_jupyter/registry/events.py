@@ -8,6 +8,8 @@ and monitoring emits ``check.failed`` in the transaction that stores the failed 
 
 Every event names the model's owners to notify (its creator when no owners are set). The body a
 subscriber receives is ``{"type", "timestamp", "data"}`` (:meth:`Event.body`).
+
+Events are kept until :func:`prune_events` removes old ones that every subscriber has received.
 """
 
 from __future__ import annotations
@@ -17,13 +19,24 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.registry.owners import fold
+from mlops_jupyter.store import Store, get_store, outbox
+from mlops_jupyter.store.ids import now
 from mlops_jupyter.store.outbox import EVENT_TYPES, emit_event, event_rows
 
 if TYPE_CHECKING:
     from mlops_jupyter.registry.gates import GateResult
+    from mlops_jupyter.store.registry import RegistryTransaction
 
-__all__ = ["EVENT_TYPES", "Event", "list_events", "notifications", "record_gate_failure"]
+__all__ = [
+    "EVENT_TYPES",
+    "Event",
+    "PruneReport",
+    "list_events",
+    "notifications",
+    "prune_events",
+    "record_gate_failure",
+]
 
 
 def iso(epoch: float) -> str:
@@ -98,8 +111,6 @@ def list_events(
     store: Store | None = None,
 ) -> list[Event]:
     """Outbox events after ``seq``, optionally of one model or naming one owner."""
-    from mlops_jupyter.registry.owners import fold
-
     for kind in types or []:
         if kind not in EVENT_TYPES:
             raise ValueError(f"unknown event type {kind!r}; one of {', '.join(EVENT_TYPES)}")
@@ -164,3 +175,43 @@ def record_gate_failure(
     )
     row = {**row, "owners": json.loads(row["owners"]), "data": json.loads(row["data"])}
     return Event.from_row(row)
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    """What :func:`prune_events` removed (or, on a dry run, would remove)."""
+
+    before: float
+    events: int
+    deliveries: int
+    attempts: int
+    dry_run: bool
+
+    def summary(self) -> str:
+        verb = "would remove" if self.dry_run else "removed"
+        return (
+            f"{verb} {self.events} event(s) written before {iso(self.before)}, with "
+            f"{self.deliveries} delivery(ies) and {self.attempts} logged try(ies); kept events "
+            "still to deliver or retry, and the newest"
+        )
+
+
+def prune_events(
+    older_than: float, *, dry_run: bool = False, store: Store | None = None
+) -> PruneReport:
+    """Remove events older than ``older_than`` seconds that every subscriber received (or whose
+    hook was removed), with their deliveries and delivery log. Events with a pending delivery or
+    a failed one to a current hook stay (a deliverer or ``hooks retry`` still needs them), and
+    so does the newest.
+    Also ends the notifications they stood for. On PostgreSQL only the store's owner may delete
+    events (they are insert-only for every other role): an :class:`AccessError` otherwise."""
+    if older_than < 0:
+        raise ValueError(f"older_than must be 0 or more seconds, got {older_than}")
+    store = store or get_store()
+    before = now() - older_than
+
+    def prune(tx: RegistryTransaction) -> dict[str, int]:
+        return outbox.prune_events(tx.conn, before=before, dry_run=dry_run)
+
+    counts = store.registry.read(prune) if dry_run else store.registry.write(prune)
+    return PruneReport(before=before, dry_run=dry_run, **counts)

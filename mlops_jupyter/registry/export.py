@@ -20,14 +20,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops_jupyter.registry.anchor import BUNDLE_ANCHOR, Anchor, current_anchor
+from mlops_jupyter.registry.anchor import BUNDLE_ANCHOR, Anchor
+from mlops_jupyter.registry.audit import current_anchor
+from mlops_jupyter.registry.bundle_test import output_spec
 from mlops_jupyter.registry.errors import RegistryError
 from mlops_jupyter.registry.loaded import read_model_bytes
 from mlops_jupyter.registry.models import resolve_actor
 from mlops_jupyter.registry.names import parse_model_uri, version_target
-from mlops_jupyter.registry.serialization import SKOPS, check_trusted
+from mlops_jupyter.registry.serialization import SKOPS, check_trusted, deserialize
 from mlops_jupyter.registry.versions import ModelVersion, load_version, version_number
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.ids import now
+from mlops_jupyter.tracking.query import get_run
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -116,9 +120,6 @@ def _signature_with_output(version: ModelVersion, data: bytes) -> dict[str, Any]
     """The input signature plus the output (shape, dtype) of the input example's prediction,
     which ``models test`` checks the shipped bundle against (skops models only: loading them
     runs no code)."""
-    from mlops_jupyter.registry.bundle_test import output_spec
-    from mlops_jupyter.registry.serialization import SKOPS, deserialize
-
     signature = version.signature.to_dict() if version.signature else None
     if version.format != SKOPS or version.input_example is None:
         return signature
@@ -136,8 +137,6 @@ def _write_bundle(
     actor: str,
     head: Anchor,
 ) -> None:
-    from mlops_jupyter.store.registry import now
-
     file_name = version.artifact_name.rsplit("/", 1)[-1]
     (folder / file_name).write_bytes(data)
     _write_json(folder / "signature.json", _signature_with_output(version, data))
@@ -187,9 +186,6 @@ def export_release(
     ``trusted``) before anything is written: a bundle never ships a file its users cannot
     load safely.
     """
-    from mlops_jupyter.store.registry import now
-    from mlops_jupyter.tracking.query import get_run
-
     model_ref = parse_model_uri(ref)
     target = Path(directory).expanduser().resolve()
     _check_target(target)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, fail
-from mlops_jupyter.registry.cli import TRUST_OPTION, registry_errors
+from mlops_jupyter.registry.cli_support import TRUST_OPTION, registry_errors
 
 
 # -- models owners / models test --------------------------------------------------------------------
@@ -33,7 +33,7 @@ def models_owners(name: str, owners: tuple[str, ...], clear: bool, output_format
       mlops-jupyter models owners churn
       mlops-jupyter models owners churn alice bob group:risk-team
     """
-    from mlops_jupyter.registry.owners import get_owners, set_owners
+    from mlops_jupyter.registry.owners import get_owners, set_owners  # noqa: PLC0415 - start-up: sqlalchemy (via registry.owners) loads on first use, not on --help
 
     if clear and owners:
         raise click.UsageError("use either OWNERS or --clear")
@@ -68,7 +68,7 @@ def models_test(
     types release.json lists grant nothing), run input_example.json through
     predict and compare the output's shape and dtype with the signature. Exit 1 naming each
     failed check."""
-    from mlops_jupyter.registry.bundle_test import check_bundle
+    from mlops_jupyter.registry.bundle_test import check_bundle  # noqa: PLC0415 - start-up: mlops-jupyter --help imports every CLI module; this loads on first use
 
     report = check_bundle(bundle_dir, timeout=timeout, trust_pickle=trust_pickle, trusted=trusted)
     if output_format == "json":

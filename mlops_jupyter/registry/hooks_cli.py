@@ -1,7 +1,8 @@
-"""CLI verbs of webhooks: ``hooks add|ls|rm|log|deliver|retry|keygen``.
+"""CLI verbs of webhooks: ``hooks add|ls|rm|log|deliver|retry|prune|keygen``.
 
-Exit codes: 0 done; 1 ``hooks deliver`` left deliveries pending or failed; 2 bad input (unknown
-hook or event type, invalid URL or secret).
+Exit codes: 0 done; 1 ``hooks deliver`` left deliveries pending or failed, or the store's
+database role may not prune; 2 bad input (unknown hook or event type, invalid URL, secret or
+duration).
 """
 
 from __future__ import annotations
@@ -9,18 +10,11 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from datetime import datetime, timezone
 
 import click
 
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, emit
-from mlops_jupyter.registry.cli import registry_errors
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+from mlops_jupyter.registry.cli_support import iso_time, registry_errors
 
 
 @click.group("hooks")
@@ -41,6 +35,7 @@ def hooks_group() -> None:
       mlops-jupyter hooks ls
       mlops-jupyter hooks deliver --follow
       mlops-jupyter hooks log --hook 01jx...
+      mlops-jupyter hooks prune --older-than 30d
     """
 
 
@@ -74,7 +69,7 @@ def hooks_add(
 ) -> None:
     """Subscribe URL to governance events. The signing secret is printed once: keep it for the
     receiver's verifier; it is stored encrypted and never shown again."""
-    from mlops_jupyter.registry.webhooks import add_hook
+    from mlops_jupyter.registry.webhooks import add_hook  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     created = add_hook(url, events=events, model=model, secret=secret, template=template)
     if output_format == "json":
@@ -95,12 +90,12 @@ def hooks_add(
 @registry_errors
 def hooks_ls(include_inactive: bool, output_format: str) -> None:
     """List subscribers (never their secrets)."""
-    from mlops_jupyter.registry.webhooks import list_hooks
+    from mlops_jupyter.registry.webhooks import list_hooks  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     records = []
     for hook in list_hooks(include_inactive=include_inactive):
         record = hook.to_dict()
-        record["created_at"] = _iso(hook.created_at)
+        record["created_at"] = iso_time(hook.created_at)
         if output_format != "json":
             record["events"] = ",".join(hook.events) or "all"
             record["model"] = hook.model or "all"
@@ -113,7 +108,7 @@ def hooks_ls(include_inactive: bool, output_format: str) -> None:
 @registry_errors
 def hooks_rm(hook_id: str) -> None:
     """Remove a subscriber; its pending deliveries are cancelled."""
-    from mlops_jupyter.registry.webhooks import remove_hook
+    from mlops_jupyter.registry.webhooks import remove_hook  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     cancelled = remove_hook(hook_id)
     click.echo(f"removed webhook {hook_id} ({cancelled} pending deliveries cancelled)")
@@ -131,7 +126,7 @@ def hooks_rm(hook_id: str) -> None:
 @registry_errors
 def hooks_log(hook_id: str | None, status: str | None, limit: int, output_format: str) -> None:
     """The delivery log, newest first: every try with its response code or error."""
-    from mlops_jupyter.registry.webhooks import delivery_log
+    from mlops_jupyter.registry.webhooks import delivery_log  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     entries = delivery_log(hook_id=hook_id, status=status, limit=limit)
     if output_format == "json":
@@ -190,7 +185,7 @@ def hooks_deliver(
 ) -> None:
     """Deliver pending events now (or keep doing so with --follow). Safe to run beside the
     Jupyter server's deliverer: each delivery is leased to one deliverer at a time."""
-    from mlops_jupyter.registry.delivery import Deliverer, RetryPolicy
+    from mlops_jupyter.registry.delivery import Deliverer, RetryPolicy  # noqa: PLC0415 - start-up: sqlalchemy (via registry.delivery) loads on first use, not on --help
 
     policy = RetryPolicy(
         base_delay=base_delay,
@@ -212,7 +207,7 @@ def hooks_deliver(
         deliverer.close()
     click.echo(f"delivered {delivered} event(s)")
     if waiting is not None:
-        when = "now" if waiting <= time.time() else f"at {_iso(waiting)}"
+        when = "now" if waiting <= time.time() else f"at {iso_time(waiting)}"
         click.echo(f"deliveries still pending (next try {when}); see `mlops-jupyter hooks log`")
         raise SystemExit(EXIT_CHECK_FAILED)
 
@@ -222,15 +217,42 @@ def hooks_deliver(
 @registry_errors
 def hooks_retry(hook_id: str | None) -> None:
     """Give deliveries that ran out of attempts a fresh start."""
-    from mlops_jupyter.registry.webhooks import retry_failed
+    from mlops_jupyter.registry.webhooks import retry_failed  # noqa: PLC0415 - start-up: sqlalchemy (via registry.webhooks) loads on first use, not on --help
 
     click.echo(f"{retry_failed(hook_id)} failed deliveries queued again")
+
+
+@hooks_group.command("prune")
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    metavar="DURATION",
+    help="Remove events written longer ago than this (e.g. 30d, 12h, 90m).",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+@registry_errors
+def hooks_prune(older_than: str, dry_run: bool) -> None:
+    """Remove old events that every subscriber received, with their deliveries and delivery log.
+
+    Events with a pending delivery, or a failed one to a current hook (`hooks retry` may still
+    send it), are kept, and so is the newest event. Pruned events no longer appear in `hooks log` nor as notifications.
+    Run it from cron to bound the outbox; on a PostgreSQL team store, as the store's owner.
+    """
+    from mlops_jupyter.registry.events import prune_events  # noqa: PLC0415 - start-up: sqlalchemy (via registry.events) loads on first use, not on --help
+    from mlops_jupyter.store.maintenance import parse_duration  # noqa: PLC0415 - start-up: sqlalchemy (via store.maintenance) loads on first use, not on --help
+
+    try:
+        seconds = parse_duration(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    click.echo(prune_events(seconds, dry_run=dry_run).summary())
 
 
 @hooks_group.command("keygen")
 def hooks_keygen() -> None:
     """Print a new key for MLOPS_JUPYTER_SECRET_KEY (encrypts webhook secrets; every process
     that delivers for a team store needs the same one)."""
-    from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet  # noqa: PLC0415 - start-up: cryptography is imported on first use
 
     click.echo(Fernet.generate_key().decode())

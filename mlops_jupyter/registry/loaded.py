@@ -21,6 +21,7 @@ from mlops_jupyter.registry.serialization import deserialize
 from mlops_jupyter.registry.signature import Signature, SignatureError, unusable_columns
 from mlops_jupyter.registry.versions import require_version, version_number
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.blobs import CorruptArtifactError
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -98,8 +99,6 @@ def _record(tx: RegistryTransaction, ref: ModelRef) -> dict[str, Any]:
 
 def read_model_bytes(store: Store, record: dict[str, Any]) -> bytes:
     """The version's file, refused unless its bytes hash to the digest the registry recorded."""
-    from mlops_jupyter.store.blobs import CorruptArtifactError
-
     label = f"models:/{record['name']}/{record['version']}"
     try:
         data = store.blobs.get_bytes(record["artifact_digest"])  # re-hashes and compares

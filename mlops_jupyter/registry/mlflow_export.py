@@ -20,8 +20,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from mlops_jupyter.registry.errors import RegistryError
+from mlops_jupyter.registry.export import requirements_text
+from mlops_jupyter.registry.loaded import load_model, read_model_bytes
+from mlops_jupyter.registry.models import get_model, list_models
+from mlops_jupyter.registry.serialization import SKOPS, check_trusted
+from mlops_jupyter.registry.versions import list_versions
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.tracking.query import get_run, search
 
 if TYPE_CHECKING:
     from mlops_jupyter.registry.signature import Signature
@@ -75,7 +83,7 @@ def mlflow_store_in(directory: str | Path) -> tuple[str, str]:
 
 def _client(tracking_uri: str) -> Any:
     try:
-        from mlflow import MlflowClient
+        from mlflow import MlflowClient  # noqa: PLC0415 - start-up: mlflow is imported on first use
     except ImportError:
         raise RegistryError(
             "MLflow export needs the mlflow package: pip install 'mlops-jupyter[mlflow]'"
@@ -144,8 +152,6 @@ class RunExporter:
                 self.report.runs_existing += 1
             return self.mapping[run.run_id]
         if run.parent_run_id and run.parent_run_id not in self.mapping:
-            from mlops_jupyter.tracking.query import get_run
-
             self.export(get_run(run.parent_run_id, store=self.store))
         created = self.client.create_run(
             experiment_id,
@@ -176,7 +182,7 @@ class RunExporter:
         return tags
 
     def _log_values(self, mlflow_id: str, run: RunView) -> None:
-        from mlflow.entities import Metric, Param
+        from mlflow.entities import Metric, Param  # noqa: PLC0415 - start-up: mlflow is imported on first use
 
         params = [
             Param(_key(k), v if isinstance(v, str) else json.dumps(v, default=str))
@@ -200,9 +206,8 @@ def mlflow_signature(signature: Signature | None) -> Any:
     """Our signature as MLflow's (None when a column's dtype has no MLflow type)."""
     if signature is None:
         return None
-    import numpy as np
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema, TensorSpec
+    from mlflow.models import ModelSignature  # noqa: PLC0415 - start-up: mlflow is imported on first use
+    from mlflow.types import ColSpec, Schema, TensorSpec  # noqa: PLC0415 - start-up: mlflow is imported on first use
 
     if not signature.columns:
         if signature.dtype is None or signature.n_features is None:
@@ -220,8 +225,6 @@ def mlflow_signature(signature: Signature | None) -> Any:
 
 
 def _pip_requirements(version: ModelVersion) -> list[str]:
-    from mlops_jupyter.registry.export import requirements_text
-
     text = requirements_text({}, version.format)
     return [line for line in text.splitlines() if line and not line.startswith("#")]
 
@@ -233,9 +236,7 @@ def _export_version(
     store: Store,
     trusted: Iterable[Any] | None,
 ) -> Any:
-    import mlflow.sklearn
-
-    from mlops_jupyter.registry.loaded import load_model
+    import mlflow.sklearn  # noqa: PLC0415 - start-up: mlflow is imported on first use
 
     loaded = load_model(version.uri, trusted=trusted, store=store)  # hash- and type-checked
     serialization = "skops" if version.format == "skops" else "pickle"
@@ -272,10 +273,6 @@ def _export_model(
     report: MlflowExport,
     trusted: Iterable[Any] | None,
 ) -> None:
-    from mlops_jupyter.registry.models import get_model
-    from mlops_jupyter.registry.versions import list_versions
-    from mlops_jupyter.tracking.query import get_run
-
     model = get_model(name, store=store)
     if client.search_registered_models(filter_string=f"name = '{name}'"):
         existing = {
@@ -320,9 +317,6 @@ def export_to_mlflow(
     experiments keep artifacts (default: MLflow's own, or ``directory/artifacts``). ``trusted``:
     types the model files may hold beyond skops' defaults and the scikit-learn allowlist; every
     file is checked before anything is written to MLflow."""
-    from mlops_jupyter.registry.models import get_model, list_models
-    from mlops_jupyter.tracking.query import get_run, search
-
     if (tracking_uri is None) == (directory is None):
         raise RegistryError("give either a tracking URI or a directory to export to")
     store = store or get_store()
@@ -356,11 +350,6 @@ def check_exportable(
 ) -> None:
     """Refuse (before MLflow is touched) when a version's file fails its hash or needs a type
     that is not trusted; reads each file's schema only, builds nothing."""
-    from mlops_jupyter.registry.loaded import read_model_bytes
-    from mlops_jupyter.registry.models import list_models
-    from mlops_jupyter.registry.serialization import SKOPS, check_trusted
-    from mlops_jupyter.registry.versions import list_versions
-
     store = store or get_store()
     names = list(names) if names is not None else [m.name for m in list_models(store=store)]
     for name in names:

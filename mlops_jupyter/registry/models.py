@@ -8,10 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlops_jupyter.config import current_user
 from mlops_jupyter.registry.errors import ModelNotFoundError, RegistryError
 from mlops_jupyter.registry.names import check_model_name
 from mlops_jupyter.registry.policy import Gate, Policy
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.ids import now
+from mlops_jupyter.store.owners import owners, owners_by_model
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -22,8 +25,6 @@ def resolve_actor(actor: str | None, store: Store | None = None) -> str:
     ``MLOPS_JUPYTER_USER``, else the OS login — except on a PostgreSQL store whose connection
     is not the store's owner: there the database role (``session_user``) acts, whatever name
     is claimed, so nobody can act as someone else by setting a variable."""
-    from mlops_jupyter.config import current_user
-
     if actor is not None and (not isinstance(actor, str) or not actor.strip()):
         raise RegistryError("the acting user must be a non-empty name")
     if store is not None:
@@ -109,8 +110,6 @@ def list_models(*, store: Store | None = None) -> list[RegisteredModel]:
     store = store or get_store()
 
     def read(tx: RegistryTransaction) -> list[RegisteredModel]:
-        from mlops_jupyter.store.owners import owners_by_model
-
         owners = owners_by_model(tx.conn)
         return [
             RegisteredModel.from_row(row, tx.aliases(row["name"]), owners.get(row["name"]))
@@ -125,7 +124,6 @@ def get_model(name: str, *, store: Store | None = None) -> RegisteredModel:
 
     def read(tx: RegistryTransaction) -> RegisteredModel:
         require_model(tx, name)
-        from mlops_jupyter.store.owners import owners
 
         row = next(row for row in tx.models() if row["name"] == name)
         return RegisteredModel.from_row(row, tx.aliases(name), owners(tx.conn, name))
@@ -152,8 +150,6 @@ def set_policy(
 ) -> Policy:
     """Change a model's policy (fields left as None keep their value); audited as ``policy``.
     ``approvers="owners"`` accepts approvals only from the model's owners (``set_owners``)."""
-    from mlops_jupyter.store.registry import now
-
     store = store or get_store()
     actor = resolve_actor(actor, store)
     if isinstance(gates, (str, dict)):

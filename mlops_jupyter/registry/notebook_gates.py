@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ from mlops_jupyter.registry.gates import GateResult, judge_gate
 from mlops_jupyter.registry.policy import NotebookGate
 from mlops_jupyter.store import Store, get_store
 from mlops_jupyter.store.gate_runs import cached_result, save_result
+from mlops_jupyter.store.ids import now
+from mlops_jupyter.tracking.query import get_run
 
 if TYPE_CHECKING:
     from mlops_jupyter.registry.versions import ModelVersion
@@ -39,10 +42,8 @@ def _sha256(data: bytes) -> str:
 
 def _execute(gate: NotebookGate, uri: str) -> tuple[str | None, str | None]:
     """Run the notebook; (run id, crash reason)."""
-    import os
-
-    import nbformat
-    import papermill
+    import nbformat  # noqa: PLC0415 - start-up: nbformat is imported on first use
+    import papermill  # noqa: PLC0415 - start-up: papermill is imported on first use
 
     path = Path(gate.notebook)
     reason: str | None = None
@@ -112,9 +113,6 @@ def run_notebook_gate(
 ) -> list[GateResult] | None:
     """The results of one notebook gate for ``version``: from the cache, else by running the
     notebook (``run=False``: None when not cached)."""
-    from mlops_jupyter.store.registry import now
-    from mlops_jupyter.tracking.query import get_run
-
     store = store or get_store()
     path = Path(gate.notebook)
     try:

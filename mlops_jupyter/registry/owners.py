@@ -13,15 +13,19 @@ user name, and on PostgreSQL the roles it is a member of.
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
+import pwd
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from mlops_jupyter.registry.errors import RefusedError, RegistryError
 from mlops_jupyter.registry.models import actor_key, require_model, resolve_actor
+from mlops_jupyter.registry.names import check_model_name
 from mlops_jupyter.store import Store, get_store
 from mlops_jupyter.store import owners as owner_sql
+from mlops_jupyter.store.ids import now
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -57,28 +61,10 @@ def normalize_owner(entry: str) -> str:
 
 
 def _os_groups(user: str) -> set[str]:
-    try:
-        import grp
-        import pwd
-    except ImportError:  # pragma: no cover - not on POSIX
-        return set()
     groups = {fold(g.gr_name) for g in grp.getgrall() if user in {fold(m) for m in g.gr_mem}}
     with contextlib.suppress(KeyError):
         groups.add(fold(grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name))
     return groups
-
-
-def _pg_member(conn: Connection, user: str, role: str) -> bool:
-    from sqlalchemy import text
-
-    row = conn.execute(
-        text(
-            "SELECT pg_has_role(u.oid, r.oid, 'MEMBER') FROM pg_roles u, pg_roles r "
-            "WHERE lower(u.rolname) = :user AND lower(r.rolname) = :role"
-        ),
-        {"user": user, "role": role},
-    ).first()
-    return bool(row and row[0])
 
 
 def is_owner(conn: Connection, actor: str, owners: Iterable[str]) -> bool:
@@ -91,7 +77,9 @@ def is_owner(conn: Connection, actor: str, owners: Iterable[str]) -> bool:
         return False
     if set(groups) & _os_groups(user):
         return True
-    return conn.dialect.name == "postgresql" and any(_pg_member(conn, user, g) for g in groups)
+    return conn.dialect.name == "postgresql" and any(
+        owner_sql.pg_role_member(conn, user, g) for g in groups
+    )
 
 
 def is_admin(conn: Connection, actor: str) -> bool:
@@ -99,13 +87,7 @@ def is_admin(conn: Connection, actor: str) -> bool:
     owners table (the store's owner, or a role granted ``admin``); elsewhere: listed in
     ``MLOPS_JUPYTER_ADMINS``."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy import text
-
-        return bool(
-            conn.execute(
-                text("SELECT has_table_privilege(session_user, 'model_owners', 'INSERT')")
-            ).scalar()
-        )
+        return owner_sql.session_may_write_owners(conn)
     listed = {fold(n) for n in os.environ.get(ADMINS_ENV, "").split(",") if n.strip()}
     return fold(actor) in listed
 
@@ -151,9 +133,6 @@ def set_owners(
 ) -> list[str]:
     """Make ``owners`` the model's owners (users or ``group:NAME``); audited as ``owners``.
     Allowed for the model's creator, a current owner or an admin."""
-    from mlops_jupyter.registry.names import check_model_name
-    from mlops_jupyter.store.registry import now
-
     check_model_name(name)
     if isinstance(owners, str):
         owners = [owners]

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from mlops_jupyter.registry.errors import RegistryError
@@ -108,8 +110,6 @@ class NotebookGate:
 
     @classmethod
     def from_dict(cls, data: Any, *, base: str | None = None) -> NotebookGate:
-        import os
-
         if not isinstance(data, dict) or not isinstance(data.get("notebook"), str):
             raise PolicyError(
                 'a notebook gate is {"notebook": PATH, "params": {...}, '
@@ -149,8 +149,6 @@ class NotebookGate:
         }
 
     def __str__(self) -> str:
-        from pathlib import Path
-
         return f"notebook {Path(self.notebook).name}"
 
 

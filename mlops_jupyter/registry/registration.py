@@ -31,6 +31,10 @@ from mlops_jupyter.registry.serialization import (
 from mlops_jupyter.registry.signature import Signature
 from mlops_jupyter.registry.versions import ModelVersion, finite_or_none, load_version
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.ids import new_id, now
+from mlops_jupyter.tracking import context
+from mlops_jupyter.tracking.artifacts import store_artifact
+from mlops_jupyter.tracking.capture import training_data
 from mlops_jupyter.tracking.model_log import (
     INPUT_EXAMPLE_ARTIFACT,
     MODEL_ARTIFACT,
@@ -41,6 +45,8 @@ from mlops_jupyter.tracking.model_log import (
     model_class_name,
 )
 from mlops_jupyter.tracking.profile import find_training_profile
+from mlops_jupyter.tracking.query import RunView, get_run
+from mlops_jupyter.tracking.run import Run
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -77,10 +83,6 @@ def _log_estimator(
     store: Store, model: Any, format: str, trusted: Iterable[Any] | None
 ) -> ModelSource:
     """Save a fitted estimator into the active run (the session run when none is active)."""
-    from mlops_jupyter.tracking import context
-    from mlops_jupyter.tracking.artifacts import store_artifact
-    from mlops_jupyter.tracking.capture import training_data
-
     _flavor(model)
     file = serialize(model, format)
     if file.format == SKOPS:  # its later loads must pass the same check
@@ -139,9 +141,6 @@ def _logged_model(
 def _resolve_source(
     store: Store, run_or_model: Any, format: str | None, trusted: Iterable[Any] | None
 ) -> tuple[ModelSource, RunView]:
-    from mlops_jupyter.tracking.query import RunView, get_run
-    from mlops_jupyter.tracking.run import Run
-
     if isinstance(run_or_model, Run):
         run_or_model.flush()  # the metrics snapshot must include what is still buffered
         run_or_model = run_or_model.run_id
@@ -286,9 +285,6 @@ def register_model(
     reference_text = reference.to_json() if reference is not None else None
 
     def work(tx: RegistryTransaction) -> ModelVersion:
-        from mlops_jupyter.store.ids import new_id
-        from mlops_jupyter.store.registry import now
-
         at = now()
         created = tx.create_model(name, actor, Policy().to_json(), description, at)
         tx.model(name, lock=True)  # one registration of this model at a time: numbers stay dense

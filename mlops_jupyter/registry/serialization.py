@@ -15,6 +15,7 @@ says ``format="pickle"``, and both saving and loading warn.
 
 from __future__ import annotations
 
+import inspect
 import io
 import pickle
 import warnings
@@ -67,7 +68,7 @@ def format_of_file(file_name: str) -> str:
 
 def untrusted_types(data: bytes) -> tuple[str, ...]:
     """The types in a skops file that skops would not load without being told to trust them."""
-    import skops.io
+    import skops.io  # noqa: PLC0415 - start-up: skops is imported on first use
 
     try:
         return tuple(sorted(skops.io.get_untrusted_types(data=data)))
@@ -116,13 +117,11 @@ _SPLITTERS = (
 def _sklearn_trusted_types() -> frozenset[str]:
     """The allowlist: fixed names, cross-validation splitters, distance metrics and the public
     metric functions (found in the installed scikit-learn, so new ones need no release here)."""
-    import inspect
-
     names = set(_SKLEARN_TYPES)
     names.update(f"sklearn.model_selection._split.{name}" for name in _SPLITTERS)
     try:
-        import sklearn.metrics
-        from sklearn.metrics import _dist_metrics
+        import sklearn.metrics  # noqa: PLC0415 - start-up: sklearn is imported on first use
+        from sklearn.metrics import _dist_metrics  # noqa: PLC0415 - start-up: sklearn is imported on first use
     except ImportError:  # pragma: no cover - scikit-learn is a dependency
         return frozenset(names)
     names.update(
@@ -205,7 +204,7 @@ def serialize(model: Any, format: str = SKOPS) -> ModelFile:
         return ModelFile(
             pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), PICKLE, "model.pkl", ()
         )
-    import skops.io
+    import skops.io  # noqa: PLC0415 - start-up: skops is imported on first use
 
     try:
         data = skops.io.dumps(model)
@@ -231,14 +230,14 @@ def deserialize(
     """Load a model. skops: only types skops trusts by default, the allowlist and ``trusted``
     (checked before anything is built); pickle only when the version was recorded as one."""
     if format == SKOPS:
-        import skops.io
+        import skops.io  # noqa: PLC0415 - start-up: skops is imported on first use
 
         needed = check_trusted(data, trusted)
         return skops.io.loads(data, trusted=list(needed))
     check_format(format)
     warn_pickle("loading")
     if file_name.lower().endswith(".joblib"):
-        import joblib
+        import joblib  # noqa: PLC0415 - start-up: joblib is imported on first use
 
         return joblib.load(io.BytesIO(data))
     return pickle.loads(data)  # the caller chose format="pickle" explicitly

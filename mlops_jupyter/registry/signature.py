@@ -9,12 +9,15 @@ reports every missing, extra and mistyped column at once, not just the first.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
+
+from mlops_jupyter.registry.errors import SignatureError
 
 _FAMILY_CACHE: dict[Any, str] = {}
 # the given family -> expected families it may feed without losing meaning
@@ -58,38 +61,6 @@ def compatible(expected: str | None, given: Any) -> bool:
     return want == have or want in _WIDENS_TO.get(have, ())
 
 
-class SignatureError(ValueError):
-    """An input that does not match a model's signature; names every offending column."""
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        missing: list[str] | None = None,
-        extra: list[str] | None = None,
-        mistyped: list[tuple[str, str, str]] | None = None,
-        shape: str | None = None,
-    ) -> None:
-        self.missing = missing or []
-        self.extra = extra or []
-        self.mistyped = mistyped or []
-        parts = []
-        if shape:
-            parts.append(shape)
-        if self.missing:
-            parts.append("missing columns: " + ", ".join(repr(c) for c in self.missing))
-        if self.extra:
-            parts.append("extra columns: " + ", ".join(repr(c) for c in self.extra))
-        if self.mistyped:
-            parts.append(
-                "mistyped columns: "
-                + ", ".join(
-                    f"{name!r} (expected {want}, got {have})" for name, want, have in self.mistyped
-                )
-            )
-        super().__init__(f"input does not match the signature of {model}: " + "; ".join(parts))
-
-
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -111,7 +82,7 @@ class Signature:
     @classmethod
     def from_data(cls, data: Any) -> Signature:
         """Infer from training data: a DataFrame, a mapping of columns, or a 2-D array."""
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
         if isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
             data = pd.DataFrame(data)
@@ -190,7 +161,7 @@ class Signature:
     # -- enforcement ----------------------------------------------------------------------------
     def enforce(self, data: Any, model: str) -> Any:
         """Check ``data`` and return it shaped as the model expects (columns in training order)."""
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
         if isinstance(data, Mapping) or (
             isinstance(data, list) and data and isinstance(data[0], Mapping)
@@ -234,7 +205,6 @@ class Signature:
         """From an input example as ``model_log.example_json`` writes it (dtypes included)."""
         if not text:
             return None
-        import json
 
         try:
             example = json.loads(text)
@@ -264,7 +234,7 @@ class Signature:
             ]
             if mistyped:
                 raise SignatureError(model, mistyped=mistyped)
-            import pandas as pd
+            import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
             return pd.DataFrame(array, columns=self.names)
         if not compatible(self.dtype, array.dtype):
@@ -275,7 +245,7 @@ class Signature:
 def unusable_columns(data: Any) -> list[tuple[str, str, str]]:
     """Columns holding values that are not numbers (for a model that failed on its input):
     ``(column, "number", dtype)`` for each, by name for a DataFrame, by position for an array."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - start-up: pandas is imported on first use
 
     if isinstance(data, Mapping) or (
         isinstance(data, list) and data and isinstance(data[0], Mapping)

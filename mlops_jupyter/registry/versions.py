@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlops_jupyter.registry.errors import InvalidStateError, ModelNotFoundError, RegistryError
-from mlops_jupyter.registry.models import require_model, resolve_actor
+from mlops_jupyter.registry.models import actor_key, require_model, resolve_actor
 from mlops_jupyter.registry.names import (
     ModelRef,
     check_alias,
@@ -23,6 +23,8 @@ from mlops_jupyter.registry.names import (
 )
 from mlops_jupyter.registry.signature import Signature
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.audit_chain import canonical_json
+from mlops_jupyter.store.ids import now
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.registry import RegistryTransaction
@@ -41,8 +43,6 @@ def finite_or_none(values: dict[str, Any]) -> dict[str, Any]:
 def approvers_in_round(approvals: list[dict[str, Any]], round_number: int) -> list[str]:
     """Distinct users who approved since the latest approval request (names compared trimmed
     and case-folded, so ``Bob`` and ``bob`` are one approver; the first spelling is kept)."""
-    from mlops_jupyter.registry.models import actor_key
-
     distinct: dict[str, str] = {}
     for approval in approvals:
         if approval["round"] == round_number and approval["decision"] == "approve":
@@ -213,8 +213,6 @@ def archive(
 ) -> ModelVersion:
     """Retire a version: it keeps its record and file, but cannot be approved or promoted.
     A version that holds an alias must give it up first."""
-    from mlops_jupyter.store.registry import now
-
     store = store or get_store()
     actor = resolve_actor(actor, store)
 
@@ -251,8 +249,6 @@ def update_card(
     name: str, version: int, markdown: str, *, actor: str | None = None, store: Store | None = None
 ) -> ModelVersion:
     """Replace a version's model card (Markdown); audited with the hashes of both texts."""
-    from mlops_jupyter.store.registry import now
-
     if not isinstance(markdown, str) or not markdown.strip():
         raise RegistryError("a model card must be non-empty Markdown text")
     store = store or get_store()
@@ -279,9 +275,6 @@ def set_reference_profile(
     name: str, version: int, profile: Any, *, actor: str | None = None, store: Store | None = None
 ) -> ModelVersion:
     """Fill the monitoring reference profile slot (a dict, or an object with ``to_dict()``)."""
-    from mlops_jupyter.store.audit_chain import canonical_json
-    from mlops_jupyter.store.registry import now
-
     data = profile.to_dict() if hasattr(profile, "to_dict") else profile
     if not isinstance(data, dict):
         raise RegistryError(

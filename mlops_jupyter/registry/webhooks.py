@@ -28,9 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+
 from mlops_jupyter.registry.errors import RegistryError
 from mlops_jupyter.registry.models import resolve_actor
+from mlops_jupyter.registry.names import check_model_name
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.store.ids import new_id, now
 from mlops_jupyter.store.outbox import EVENT_TYPES
 
 if TYPE_CHECKING:
@@ -53,15 +57,13 @@ def key_path(store: Store) -> Path:
     if configured:
         return Path(configured).expanduser()
     if store.location.dialect == "sqlite":
-        from sqlalchemy.engine import make_url
-
         return Path(make_url(store.location.db_url).database or "").parent / "secret.key"
     config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return config / "mlops-jupyter" / "secret.key"
 
 
 def _load_or_create_key(path: Path) -> bytes:
-    from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet  # noqa: PLC0415 - start-up: cryptography is imported on first use
 
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +87,7 @@ def key_id(key: bytes) -> str:
 
 
 def _fernet(key: bytes) -> Fernet:
-    from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet  # noqa: PLC0415 - start-up: cryptography is imported on first use
 
     try:
         return Fernet(key)
@@ -102,7 +104,7 @@ def encrypt_secret(store: Store, secret: str) -> tuple[bytes, str]:
 
 
 def decrypt_secret(store: Store, token: bytes, stored_key_id: str) -> str:
-    from cryptography.fernet import InvalidToken
+    from cryptography.fernet import InvalidToken  # noqa: PLC0415 - start-up: cryptography is imported on first use
 
     key = secret_key(store)
     if key_id(key) != stored_key_id:
@@ -210,10 +212,6 @@ def add_hook(
 ) -> NewHook:
     """Subscribe ``url`` to events (all types when ``events`` is empty; only ``model``'s when
     given). Without ``secret`` one is generated; it is returned here and never again."""
-    from mlops_jupyter.registry.names import check_model_name
-    from mlops_jupyter.store.ids import new_id
-    from mlops_jupyter.store.registry import now
-
     url = check_url(url)
     types = check_events(events)
     if model is not None:
@@ -253,8 +251,6 @@ def _find_hook(store: Store, hook_id: str) -> dict[str, Any]:
 
 def remove_hook(hook_id: str, *, store: Store | None = None) -> int:
     """Stop a subscriber; its pending deliveries are cancelled (the count is returned)."""
-    from mlops_jupyter.store.registry import now
-
     store = store or get_store()
     _find_hook(store, hook_id)
     return store.webhooks.deactivate(hook_id, now())
@@ -262,8 +258,6 @@ def remove_hook(hook_id: str, *, store: Store | None = None) -> int:
 
 def retry_failed(hook_id: str | None = None, *, store: Store | None = None) -> int:
     """Put deliveries that ran out of attempts back in line."""
-    from mlops_jupyter.store.registry import now
-
     store = store or get_store()
     if hook_id is not None:
         _find_hook(store, hook_id)

@@ -12,7 +12,7 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from mlops_jupyter.config import StoreLocation, resolve_store
+from mlops_jupyter.config import ARTIFACTS_ENV, STORE_ENV, StoreLocation, resolve_store
 
 if TYPE_CHECKING:
     from mlops_jupyter.store.blobs import BlobStore
@@ -30,59 +30,64 @@ _lock = threading.Lock()
 
 
 class Store:
-    """One opened store: metadata database + artifact blobs."""
+    """One opened store: metadata database + artifact blobs.
+
+    Its parts are imported when first used: importing this package (which any of its light
+    modules, ``filters``, ``blobs``, ``ids``, ``audit_chain``, does) must not load SQLAlchemy,
+    numpy or fsspec, so the CLI's error handling and the magics stay quick to start.
+    """
 
     def __init__(self, location: StoreLocation) -> None:
-        from mlops_jupyter.store.database import Database
+        from mlops_jupyter.store.database import Database  # noqa: PLC0415 - start-up: SQL modules load with the first Store
 
         self.location = location
         self.db: Database = Database(location)
 
     @cached_property
     def blobs(self) -> BlobStore:
-        from mlops_jupyter.store.blobs import BlobStore
+        from mlops_jupyter.store.blobs import BlobStore  # noqa: PLC0415 - start-up: fsspec loads with the first blob access
 
         return BlobStore(self.location.artifacts_url)
 
     @cached_property
     def runs(self) -> RunStore:
-        from mlops_jupyter.store.runs import RunStore
+        from mlops_jupyter.store.runs import RunStore  # noqa: PLC0415 - start-up: SQL modules load with the first Store
 
         return RunStore(self.db)
 
     @cached_property
     def lineage(self) -> LineageStore:
-        from mlops_jupyter.store.lineage import LineageStore
+        from mlops_jupyter.store.lineage import LineageStore  # noqa: PLC0415 - start-up: SQL modules load with the first Store
 
         return LineageStore(self.db)
 
     @cached_property
     def registry(self) -> RegistryStore:
-        from mlops_jupyter.store.registry import RegistryStore
+        from mlops_jupyter.store.registry import RegistryStore  # noqa: PLC0415 - start-up: SQL modules load with the first Store
 
         return RegistryStore(self.db)
 
     @cached_property
     def webhooks(self) -> WebhookStore:
-        from mlops_jupyter.store.webhooks import WebhookStore
+        from mlops_jupyter.store.webhooks import WebhookStore  # noqa: PLC0415 - start-up: SQL modules load with the first Store
 
         return WebhookStore(self.db)
 
     @cached_property
     def monitor(self) -> MonitorStore:
-        from mlops_jupyter.store.monitor import MonitorStore
+        from mlops_jupyter.store.monitor import MonitorStore  # noqa: PLC0415 - start-up: SQL modules load with the first Store
 
         return MonitorStore(self.db)
 
     @cached_property
     def serving(self) -> ServingStore:
-        from mlops_jupyter.store.serving import ServingStore
+        from mlops_jupyter.store.serving import ServingStore  # noqa: PLC0415 - start-up: SQL modules load with the first Store
 
         return ServingStore(self.db)
 
     @cached_property
     def data(self) -> DataStore:
-        from mlops_jupyter.store.data import DataStore
+        from mlops_jupyter.store.data import DataStore  # noqa: PLC0415 - start-up: SQL modules load with the first Store
 
         return DataStore(self.db)
 
@@ -103,8 +108,6 @@ _locations: dict[tuple[str, str, str], StoreLocation] = {}
 
 def _current_location() -> StoreLocation:
     """resolve_store() memoised on what it depends on (env vars and working directory)."""
-    from mlops_jupyter.config import ARTIFACTS_ENV, STORE_ENV
-
     key = (os.environ.get(STORE_ENV, ""), os.environ.get(ARTIFACTS_ENV, ""), os.getcwd())
     location = _locations.get(key)
     if location is None:

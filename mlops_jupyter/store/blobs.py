@@ -48,7 +48,7 @@ class BlobStore:
     """Content-addressed blobs under one fsspec root."""
 
     def __init__(self, url: str) -> None:
-        import fsspec
+        import fsspec  # noqa: PLC0415 - start-up: fsspec is imported on first use
 
         self.url = url
         fs, root = fsspec.core.url_to_fs(url)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from mlops_jupyter.config import StoreLocation
+from mlops_jupyter.store.migrations import upgrade_to_head
 from mlops_jupyter.store.retry import retry_call
 from mlops_jupyter.store.schema import SCHEMA_HEAD
 
@@ -179,8 +180,6 @@ class Database:
 
     def migrate(self) -> tuple[str | None, str]:
         """Upgrade to the newest schema with Alembic; returns (before, after) versions."""
-        from mlops_jupyter.store.migrations import upgrade_to_head
-
         with self._migration_lock():
             before = self.schema_version()
             if before != SCHEMA_HEAD:

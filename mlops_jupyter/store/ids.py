@@ -1,4 +1,5 @@
-"""Identifiers: time-sortable, URL-safe strings (ULID layout: 48-bit milliseconds + 80 random bits)."""
+"""Identifiers and event times: time-sortable, URL-safe ids (ULID layout: 48-bit milliseconds +
+80 random bits) and the timestamps the registry records."""
 
 from __future__ import annotations
 
@@ -41,3 +42,8 @@ def id_time(identifier: str) -> float:
     for char in identifier[:10]:
         value = value * 32 + _ALPHABET.index(char)
     return value / 1000.0
+
+
+def now() -> float:
+    """Event time: epoch seconds rounded to microseconds (what both back ends store exactly)."""
+    return round(time.time(), 6)

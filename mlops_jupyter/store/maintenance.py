@@ -107,7 +107,7 @@ def collect_garbage(
 class FsckReport:
     blobs: int = 0
     corrupt_blobs: list[str] = field(default_factory=list)
-    #: {"kind": "artifact"|"model_version", "digest", "problem": "missing"|"corrupt", ...names}
+    #: {"kind": "snapshot"|"artifact"|"model_version", "digest", "problem": "missing"|"corrupt", ...names}
     broken: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -156,39 +156,14 @@ def fsck(store: Store) -> FsckReport:
                 dataset_snapshots.c.fingerprint
             )
         ).all()
-    for fingerprint, digest in snapshot_rows:
+    # every reference to a blob, as (kind, what refers to it, digest), in report order
+    references = [
+        *(("snapshot", {"fingerprint": fingerprint}, d) for fingerprint, d in snapshot_rows),
+        *(("artifact", {"run_id": run_id, "name": name}, d) for run_id, name, d in artifact_rows),
+        *(("model_version", {"name": name, "version": v}, d) for name, v, d in version_rows),
+    ]
+    for kind, referrer, digest in references:
         problem = state.get(digest, "missing")
         if problem != "ok":
-            report.broken.append(
-                {
-                    "kind": "snapshot",
-                    "fingerprint": fingerprint,
-                    "digest": digest,
-                    "problem": problem,
-                }
-            )
-    for run_id, name, digest in artifact_rows:
-        problem = state.get(digest, "missing")
-        if problem != "ok":
-            report.broken.append(
-                {
-                    "kind": "artifact",
-                    "run_id": run_id,
-                    "name": name,
-                    "digest": digest,
-                    "problem": problem,
-                }
-            )
-    for name, version, digest in version_rows:
-        problem = state.get(digest, "missing")
-        if problem != "ok":
-            report.broken.append(
-                {
-                    "kind": "model_version",
-                    "name": name,
-                    "version": version,
-                    "digest": digest,
-                    "problem": problem,
-                }
-            )
+            report.broken.append({"kind": kind, **referrer, "digest": digest, "problem": problem})
     return report

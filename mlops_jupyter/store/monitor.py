@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from mlops_jupyter.store.database import Database
+from mlops_jupyter.store.outbox import emit_event
 from mlops_jupyter.store.schema import monitor_checks
 
 ACTION_FIELDS = ("retrain_run_id", "candidate_version", "rolled_back_to")
@@ -33,8 +34,6 @@ class MonitorStore:
     def insert_check(self, row: dict[str, Any], *, actor: str | None = None) -> None:
         """Write a check; a failed one also emits ``check.failed`` to the event outbox in the
         same transaction (so webhooks hear of exactly the failures that were recorded)."""
-        from mlops_jupyter.store.outbox import emit_event
-
         values = dict(row)
         values["summary"] = json.dumps(values["summary"], allow_nan=False)
         if values.get("drifted") is not None:

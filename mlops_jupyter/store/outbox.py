@@ -21,14 +21,18 @@ Order: on PostgreSQL emitters take one transaction-scoped advisory lock before i
 ``seq`` order is commit order (a deliverer never sees event 11 before event 10 commits); SQLite
 writers are already serialized by ``BEGIN IMMEDIATE``. Take it last in a transaction (after the
 registry's audit head), as every caller here does, so emitters cannot deadlock.
+
+Retention: :func:`prune_events` deletes old events whose deliveries are all done, with their
+deliveries and delivery log (``hooks prune --older-than 30d``); nothing else deletes events.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import and_, delete, exists, func, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -37,10 +41,12 @@ from mlops_jupyter.store.schema import (
     model_owners,
     outbox_events,
     registered_models,
+    webhook_attempts,
     webhook_deliveries,
     webhooks,
 )
 
+PRUNE_BATCH = 500  # events per DELETE ... IN (...), well under SQLite's bound-parameter limit
 OUTBOX_LOCK_KEY = 731_640_214  # PostgreSQL advisory lock id serializing event emitters
 WROTE_EVENTS = "mlops_outbox_wrote_events"  # Connection.info flag: this transaction emitted
 NOTIFY_CHANNEL = "mlops_outbox"  # PostgreSQL NOTIFY channel, one notification per emitting commit
@@ -93,8 +99,6 @@ def emit_event(
 ) -> dict[str, Any]:
     """Write one event (and its pending webhook deliveries) on ``conn``, inside the caller's
     transaction. Returns the event row. ``type`` must be one of :data:`EVENT_TYPES`."""
-    import time
-
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}; one of {', '.join(EVENT_TYPES)}")
     if conn.dialect.name == "postgresql":
@@ -227,3 +231,51 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row["owners"] = json.loads(row["owners"])
     row["data"] = json.loads(row["data"])
     return row
+
+
+def prune_events(conn: Connection, *, before: float, dry_run: bool = False) -> dict[str, int]:
+    """Delete the events written before ``before`` whose deliveries are all done (delivered,
+    cancelled, or failed for a hook since removed), with those deliveries and their tries; counts
+    of each. Kept: events with a pending delivery or a failed one to a current subscriber (``hooks
+    retry`` may send it), and the newest event whatever its age — SQLite would hand its ``seq``
+    out again, and notification readers remember the newest ``seq`` they saw.
+
+    The events are chosen once, up front: a delivery finishing meanwhile cannot make an event
+    deletable whose deliveries were not deleted with it."""
+    newest = conn.execute(select(func.max(outbox_events.c.seq))).scalar()
+    if newest is None:
+        return {"events": 0, "deliveries": 0, "attempts": 0}
+    d = webhook_deliveries
+    current_hooks = select(webhooks.c.hook_id).where(webhooks.c.active == 1)
+    still_needed = exists().where(
+        d.c.seq == outbox_events.c.seq,
+        or_(
+            d.c.status == "pending",
+            and_(d.c.status == "failed", d.c.hook_id.in_(current_hooks)),
+        ),
+    )
+    seqs = list(
+        conn.execute(
+            select(outbox_events.c.seq)
+            .where(outbox_events.c.at < before, outbox_events.c.seq < newest, ~still_needed)
+            .order_by(outbox_events.c.seq)
+        ).scalars()
+    )
+    counts = {"events": len(seqs), "deliveries": 0, "attempts": 0}
+    for start in range(0, len(seqs), PRUNE_BATCH):
+        batch = seqs[start : start + PRUNE_BATCH]
+        deliveries = select(d.c.delivery_id).where(d.c.seq.in_(batch))
+        if dry_run:
+            counts["deliveries"] += conn.execute(
+                select(func.count()).select_from(deliveries.subquery())
+            ).scalar_one()
+            counts["attempts"] += conn.execute(
+                select(func.count()).where(webhook_attempts.c.delivery_id.in_(deliveries))
+            ).scalar_one()
+            continue
+        counts["attempts"] += conn.execute(
+            delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(deliveries))
+        ).rowcount
+        counts["deliveries"] += conn.execute(delete(d).where(d.c.seq.in_(batch))).rowcount
+        conn.execute(delete(outbox_events).where(outbox_events.c.seq.in_(batch)))
+    return counts

@@ -13,7 +13,6 @@ order model/version/alias first, audit head last, so two actions cannot deadlock
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -339,8 +338,3 @@ class RegistryStore:
             query = query.limit(limit)
         with self.db.read() as conn:
             return _rows(conn.execute(query))
-
-
-def now() -> float:
-    """Event time: epoch seconds rounded to microseconds (what both back ends store exactly)."""
-    return round(time.time(), 6)

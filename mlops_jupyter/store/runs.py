@@ -40,7 +40,7 @@ _RUN_INSERT_COLUMNS = [column.name for column in runs.columns]
 
 def dialect_insert(conn: Connection) -> Any:
     """The dialect's INSERT construct (it has ON CONFLICT on SQLite and PostgreSQL)."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415 - start-up: the PostgreSQL dialect is imported on first write
 
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 

@@ -22,9 +22,10 @@ import glob as globlib
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,13 @@ MAX_EXACT_CATEGORIES = 1000  # beyond this, a column's counts live in a frequent
 FREQUENT_LG_MAP = 10  # frequent-items map of 2**10 slots (error ~ 3.5/1024 of the total weight)
 TOP_K = 50  # categories kept with their (estimated) counts in sketch mode
 CHUNK_ROWS = 250_000  # rows per chunk when reading files
+PARALLEL_ROWS = (
+    50_000  # below this many rows, columns are profiled in one thread (threads cost more)
+)
+
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ProfileError(ValueError):
@@ -159,29 +167,21 @@ class ColumnProfile:
     def update(self, series: pd.Series) -> None:
         self.count += len(series)
         if self.kind == "numeric":
-            values = _numeric_values(series)
-            finite_mask = np.isfinite(values)
-            n_finite = int(np.count_nonzero(finite_mask))
-            if n_finite == len(values):
-                finite = values
-                missing = len(series) - len(values)  # datetimes drop NaT before conversion
-            else:
-                finite = values[finite_mask]
-                nan = int(np.count_nonzero(np.isnan(values)))
-                missing = nan + len(series) - len(values)
-                self.infinite += len(values) - n_finite - nan
-            self.missing += missing
-            if n_finite:
-                part = ColumnProfile(self.name, "numeric", self.dtype)
-                part.n = n_finite
-                part.mean = float(finite.mean())
-                centred = finite - part.mean
-                part.m2 = float(centred @ centred)
-                part.min, part.max = float(finite.min()), float(finite.max())
-                self._merge_moments(part)
+            values = sorted_values(series)
+            self.missing += values.missing
+            self.infinite += values.infinite
+            finite = values.finite
+            if len(finite):
                 if self.kll is None:
                     self.kll = _kll()
-                self.kll.update(_writable(finite))
+                self.kll.update(finite)
+                part = ColumnProfile(self.name, "numeric", self.dtype)
+                part.n = len(finite)
+                part.min, part.max = float(finite[0]), float(finite[-1])
+                part.mean = float(finite.mean())
+                finite -= part.mean  # centred in place: the sorted copy is ours and done with
+                part.m2 = float(finite @ finite)
+                self._merge_moments(part)
         else:
             self.missing += int(series.isna().sum())
             counts = series.value_counts(sort=False, dropna=True)
@@ -338,19 +338,50 @@ def column_kind(series: pd.Series) -> str:
     return "categorical"
 
 
-def _writable(values: np.ndarray) -> np.ndarray:
-    """The sketch library takes only writable contiguous float64 arrays (pandas may lend
-    read-only views under copy-on-write)."""
-    if values.flags.writeable and values.flags.c_contiguous:
-        return values
-    return np.array(values, dtype=float, copy=True)
+@dataclass(frozen=True)
+class SortedValues:
+    """A numeric column's finite values in ascending order, and how many were left out."""
+
+    finite: np.ndarray  # sorted, contiguous and writable (the sketch library needs both)
+    missing: int  # NaN, NA and NaT
+    infinite: int
 
 
-def _numeric_values(series: pd.Series) -> np.ndarray:
+def sorted_values(series: pd.Series) -> SortedValues:
+    """One sort per numeric column, shared by everything that reads it. Sorting first is what
+    makes profiles and raw drift checks fast: numpy's sort releases the GIL (columns sort in
+    parallel threads), orders NaN last and infinities at the ends (so one search finds each),
+    and hands the KLL sketch ordered input, which makes its compactions about 4× cheaper.
+    KLL's error guarantee holds for any input order, sorted included."""
+    dropped = 0
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         present = series.dropna()
-        return present.astype("int64").to_numpy(dtype=float) / 1e9  # seconds since the epoch
-    return series.to_numpy(dtype=float, na_value=np.nan)
+        dropped = len(series) - len(present)
+        # seconds since the epoch, whatever the unit (pandas 3 parses to microseconds)
+        values = present.dt.as_unit("ns").astype("int64").to_numpy(dtype=float) / 1e9
+    else:
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+    ordered = np.sort(values)
+    numbers = ordered[: int(np.searchsorted(ordered, np.nan, side="left"))]
+    low = int(np.searchsorted(numbers, -np.inf, side="right"))
+    high = int(np.searchsorted(numbers, np.inf, side="left"))
+    return SortedValues(
+        finite=numbers[low:high],
+        missing=dropped + len(ordered) - len(numbers),
+        infinite=len(numbers) - (high - low),
+    )
+
+
+def map_columns(
+    work: Callable[[T], R], items: Sequence[T], rows: int, workers: int | None = None
+) -> list[R]:
+    """``work`` applied to each column's item, in order, in threads when the data is large
+    enough for it to pay (the heavy parts, numpy sorts and reductions, release the GIL)."""
+    workers = min(len(items), workers or os.cpu_count() or 1)
+    if workers < 2 or rows < PARALLEL_ROWS:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(work, items))
 
 
 @dataclass
@@ -367,8 +398,9 @@ class Profile:
         if not isinstance(frame, pd.DataFrame):
             raise ProfileError(f"expected a pandas DataFrame, got {type(frame).__name__}")
         profile = cls(rows=len(frame), source=source)
-        for name in frame.columns:
-            profile.columns[str(name)] = ColumnProfile.of_series(str(name), frame[name])
+        columns = [(str(name), frame.iloc[:, i]) for i, name in enumerate(frame.columns)]
+        for col in map_columns(lambda item: ColumnProfile.of_series(*item), columns, len(frame)):
+            profile.columns[col.name] = col
         return profile
 
     def merge(self, other: Profile) -> Profile:

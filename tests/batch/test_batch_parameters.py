@@ -183,6 +183,37 @@ def test_grid_and_random_combine() -> None:
         sweep_points(random={"alpha": "uniform(0, 1)"})
 
 
+def test_grid_points_come_in_parameter_grid_order() -> None:
+    # scikit-learn's ParameterGrid: names sorted, the last one varying fastest
+    points = sweep_points(grid={"model": ["ridge", "lasso"], "alpha": [0.1, 1.0]})
+    assert points == [
+        {"alpha": 0.1, "model": "ridge"},
+        {"alpha": 0.1, "model": "lasso"},
+        {"alpha": 1.0, "model": "ridge"},
+        {"alpha": 1.0, "model": "lasso"},
+    ]
+
+
+def test_random_draws_are_python_numbers_and_differ_per_combination() -> None:
+    random = {"alpha": "uniform(0, 1)", "depth": "randint(1, 9)", "noise": "normal(0, 1)"}
+    points = sweep_points(grid={"model": ["a", "b"]}, random=random, n=2, seed=3)
+    assert [type(p["depth"]) for p in points] == [int] * 4
+    assert {type(p["alpha"]) for p in points} == {type(p["noise"]) for p in points} == {float}
+    assert len({p["alpha"] for p in points}) == 4  # one generator across the combinations
+    assert sweep_points(grid={"model": ["a", "b"]}, random=random, n=2, seed=4) != points
+    with pytest.raises(ParameterError, match="seed must be 0 or more"):
+        sweep_points(random=random, n=2, seed=-1)
+
+
+def test_choices_only_are_drawn_without_repetition() -> None:
+    random = {"model": "choice('ridge', 'lasso')", "scale": "choice(True, False)"}
+    points = sweep_points(random=random, n=3, seed=0)
+    assert len(points) == 3 and len({tuple(sorted(p.items())) for p in points}) == 3
+    with pytest.warns(UserWarning, match="4 distinct point"):
+        points = sweep_points(random=random, n=10, seed=0)
+    assert len(points) == 4
+
+
 def test_grid_words_are_typed_and_split_outside_brackets() -> None:
     assert split_values("[1,2],[3], 'a,b'") == ["[1,2]", "[3]", "'a,b'"]
     grid = grid_from_words(declared(), ["alpha=0.1,1", "layers=[8,4],[2]", "model=ridge,lasso"])

@@ -101,15 +101,16 @@ TRAIN_MODELS = textwrap.dedent(
     """
 )
 
-#: Registry API calls as one user; argv[1] is a JSON list of [function, args, kwargs].
+#: Registry calls of the public API (``mj.register_model``, ``mj.set_owners`` ...) as one user;
+#: argv[1] is a JSON list of [function, args, kwargs].
 REGISTRY_CALLS = textwrap.dedent(
     """
     import json, sys
-    from mlops_jupyter.registry import api as registry
+    import mlops_jupyter as mj
 
     results = []
     for function, args, kwargs in json.loads(sys.argv[1]):
-        result = getattr(registry, function)(*args, **kwargs)
+        result = getattr(mj, function)(*args, **kwargs)
         results.append(getattr(result, "version", None))
     print(json.dumps(results))
     """

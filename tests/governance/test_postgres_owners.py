@@ -1,5 +1,5 @@
 """Owners and events on a PostgreSQL team store with real login roles: a writer's registry
-actions write their events, but cannot edit them; only an admin sets owners."""
+actions write their events, but cannot edit or prune them; only an admin sets owners."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 import mlops_jupyter as mj
-from mlops_jupyter.registry.events import list_events
+from mlops_jupyter.registry.events import list_events, prune_events
 from mlops_jupyter.registry.owners import NotOwnerError
 from tests.security.test_postgres_roles import Team, _ridge, pg_roles, team  # noqa: F401
 
@@ -31,6 +31,10 @@ def test_writers_emit_events_but_only_admins_set_owners(team: Team) -> None:  # 
             with pytest.raises(DBAPIError, match="permission denied"):
                 conn.execute(text(statement))
             conn.rollback()
+    # nor prune them: the events stay, and the refusal names the role
+    with pytest.raises(PermissionError, match="database role alice"):
+        prune_events(0, store=alice)
+    assert len(list_events(store=bob)) == 2
     # the creator is a writer: on a team store owners are the admins' call
     with pytest.raises(PermissionError, match="database role alice"):
         mj.set_owners("m", ["alice"], store=alice)

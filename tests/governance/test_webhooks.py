@@ -26,6 +26,7 @@ from mlops_jupyter.registry.webhooks import (
     delivery_log,
     list_hooks,
     new_secret,
+    remove_hook,
 )
 
 from .receiver import Receiver
@@ -342,3 +343,85 @@ def test_hooks_cli(sqlite_store) -> None:  # type: ignore[no-untyped-def]
     removed = runner.invoke(cli, ["hooks", "rm", hook_id])
     assert removed.exit_code == 0 and list_hooks() == []
     assert runner.invoke(cli, ["hooks", "log"]).exit_code == 0
+
+
+def _backdate(store, seqs: list[int], days: float) -> None:  # type: ignore[no-untyped-def]
+    """Make events look ``days`` old (as if written then)."""
+    from sqlalchemy import update
+
+    from mlops_jupyter.store.schema import outbox_events
+
+    at = time.time() - days * 86400
+    store.db.transact(
+        lambda conn: conn.execute(
+            update(outbox_events).where(outbox_events.c.seq.in_(seqs)).values(at=at)
+        )
+    )
+
+
+def test_prune_removes_old_received_events_and_keeps_what_is_needed(mj_store, receiver) -> None:  # type: ignore[no-untyped-def]
+    """`hooks prune`: old events every subscriber received go, with their deliveries and tries;
+    events with a pending delivery or a failed one to a current hook, recent ones and the newest
+    stay."""
+    from click.testing import CliRunner
+
+    from mlops_jupyter.cli import cli
+    from mlops_jupyter.registry.events import prune_events
+
+    add_hook(receiver.url, secret=new_secret())
+    gone = add_hook("http://127.0.0.1:9/gone", secret=new_secret(), model="b").hook  # no listener
+    train_and_register("a")  # seq 1
+    mj.request_approval("a", 1)  # seq 2
+    train_and_register("b")  # seq 3: its second delivery fails for good
+    once = RetryPolicy(base_delay=0.01, max_attempts=1, timeout=2, lease=30)
+    deliverer = Deliverer(policy=once)
+    try:
+        _deliver_until(
+            deliverer,
+            lambda: len(receiver.accepted()) >= 3 and len(delivery_log(status="failed")) == 1,
+        )
+        train_and_register("c")  # seq 4: received, but recent
+        _deliver_until(deliverer, lambda: len(receiver.accepted()) >= 4)
+    finally:
+        deliverer.close()
+    train_and_register("d")  # seq 5: pending (not delivered yet), and the newest
+    seqs = [e.seq for e in list_events()]
+    assert len(seqs) == 5
+    _backdate(mj_store, seqs[:3], days=40)
+    tries_before = sum(len(d["tries"]) for d in delivery_log(limit=100))
+
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["hooks", "prune", "--older-than", "30d", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would remove 2 event(s)" in dry.output and "2 delivery(ies)" in dry.output
+    assert [e.seq for e in list_events()] == seqs  # a dry run removes nothing
+
+    done = runner.invoke(cli, ["hooks", "prune", "--older-than", "30d"])
+    assert done.exit_code == 0, done.output
+    assert "removed 2 event(s)" in done.output
+    assert [e.seq for e in list_events()] == seqs[2:]  # a's two events went
+    log = delivery_log(limit=100)
+    assert {d["seq"] for d in log} == set(seqs[2:])
+    assert sum(len(d["tries"]) for d in log) == tries_before - 2  # a's tries went too
+    assert [d["seq"] for d in delivery_log(status="failed")] == [seqs[2]]  # retryable: kept
+
+    # everything old and received now, and the failing hook removed: only the newest stays
+    deliverer = Deliverer(policy=once)
+    try:
+        _deliver_until(deliverer, lambda: len(receiver.accepted()) >= 5)
+    finally:
+        deliverer.close()
+    assert delivery_log(status="pending") == []
+    _backdate(mj_store, seqs, days=40)
+    assert prune_events(30 * 86400).events == 1  # seq 4; seq 3's failed delivery may be retried
+    remove_hook(gone.hook_id)
+    report = prune_events(30 * 86400)
+    assert (report.events, report.deliveries) == (1, 2)  # seq 3: received, and failed for good
+    assert [e.seq for e in list_events()] == [seqs[4]]
+    # the newest stays so that a new event gets the next seq: SQLite would reuse a deleted
+    # maximum, and notification readers would take the new event for one already seen
+    train_and_register("e")
+    assert list_events()[-1].seq == seqs[4] + 1
+
+    bad = runner.invoke(cli, ["hooks", "prune", "--older-than", "a month"])
+    assert bad.exit_code == 2 and "cannot read 'a month' as a duration" in bad.output

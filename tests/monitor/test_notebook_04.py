@@ -4,43 +4,29 @@ records it leaves."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import nbformat
 import papermill
 import pytest
-from shell_support import REPO
+from notebook_support import EXAMPLES, code_outputs, execute_example
 
 import mlops_jupyter as mj
 
-NOTEBOOK = REPO / "example_notebooks" / "04_monitor_and_retrain.ipynb"
 pytestmark = pytest.mark.slow
 
 
 def test_notebook_04_monitors_retrains_and_rolls_back(
     sqlite_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    )
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(tmp_path / "out.ipynb"),
+    executed = execute_example(
+        "04_monitor_and_retrain.ipynb",
+        tmp_path / "out.ipynb",
+        monkeypatch,
         parameters={"workdir": str(tmp_path / "data")},
-        cwd=str(NOTEBOOK.parent),
-        kernel_name="python3",
+        cwd=EXAMPLES,
         engine_name="mlops",
-        progress_bar=False,
     )
-    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    assert not [
-        o
-        for c in executed.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        if o.output_type == "error"
-    ]
+    assert not code_outputs(executed, "error")
     first, second = mj.list_versions("demand")
     assert first.reference_profile and second.reference_profile
     assert "Reference profile captured from the training data" in first.card
@@ -71,21 +57,19 @@ def test_notebook_04_monitors_retrains_and_rolls_back(
 
     # 05, the scheduled job, on the data 04 left: production is v1 again and the current data
     # drifted from its reference, so the job fails (papermill's exit 1 is the scheduler's alert)
-    job = REPO / "example_notebooks" / "05_monitoring_job.ipynb"
     with pytest.raises(papermill.PapermillExecutionError, match="check\\(s\\) failed"):
-        papermill.execute_notebook(
-            str(job),
-            str(tmp_path / "job.ipynb"),
+        execute_example(
+            "05_monitoring_job.ipynb",
+            tmp_path / "job.ipynb",
+            monkeypatch,
             parameters={
                 "model_name": "demand",
                 "data_path": str(tmp_path / "data" / "current.csv"),
                 "labelled_path": str(tmp_path / "data" / "labelled.csv"),
                 "fail_job": True,
             },
-            cwd=str(job.parent),
-            kernel_name="python3",
+            cwd=EXAMPLES,
             engine_name="mlops",
-            progress_bar=False,
         )
     newest = mj.list_checks("demand", limit=2)
     assert {c.kind for c in newest} == {"drift", "performance"}

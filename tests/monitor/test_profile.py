@@ -74,6 +74,30 @@ def test_profile_describes_each_column() -> None:
     assert "Profile" in p._repr_html_()
 
 
+def test_missing_and_infinite_values_are_counted_apart_from_the_sketch() -> None:
+    values = [1.5, np.nan, -np.inf, 4.0, np.inf, 2.5, np.nan, -3.0]
+    data = pd.DataFrame(
+        {
+            "floats": values,
+            "nullable": pd.array([1, None, 3, 4, None, 6, 7, 8], dtype="Float64"),
+            "when": pd.to_datetime(["2026-01-01", None, "2026-01-03", "2026-01-02"] * 2),
+        }
+    )
+    p = mj.profile(data)
+    floats = p.columns["floats"]
+    assert (floats.count, floats.missing, floats.infinite, floats.n) == (8, 2, 2, 4)
+    assert (floats.min, floats.max) == (-3.0, 4.0)
+    finite = [v for v in values if np.isfinite(v)]
+    assert floats.mean == pytest.approx(np.mean(finite))
+    assert floats.std == pytest.approx(np.std(finite, ddof=1))
+    assert floats.kll.n == 4
+    nullable = p.columns["nullable"]
+    assert (nullable.missing, nullable.n, nullable.min, nullable.max) == (2, 6, 1.0, 8.0)
+    when = p.columns["when"]
+    assert (when.kind, when.missing, when.n) == ("numeric", 2, 6)
+    assert when.min == pd.Timestamp("2026-01-01").timestamp()
+
+
 def test_partition_profiles_merge_to_the_whole() -> None:
     data = frame(60_000)
     whole = mj.profile(data)

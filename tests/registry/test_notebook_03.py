@@ -4,47 +4,28 @@ version, a rollback — and the history, audit chain and release bundle it leave
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
-import nbformat
-import papermill
 import pytest
-from shell_support import REPO
+from notebook_support import execute_example, stream_text
 
 import mlops_jupyter as mj
 
-NOTEBOOK = REPO / "example_notebooks" / "03_register_and_release.ipynb"
 pytestmark = pytest.mark.slow
-
-
-def _stream_text(notebook: nbformat.NotebookNode) -> str:
-    return "".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if output.output_type == "stream"
-    )
 
 
 def test_notebook_03_registers_reviews_releases_and_rolls_back(
     mj_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    )
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(tmp_path / "out.ipynb"),
+    executed = execute_example(
+        "03_register_and_release.ipynb",
+        tmp_path / "out.ipynb",
+        monkeypatch,
         parameters={"bundle_dir": str(tmp_path / "release")},
-        cwd=str(tmp_path),
-        kernel_name="python3",
-        progress_bar=False,
+        cwd=tmp_path,
     )
-    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    text = _stream_text(executed)
+    text = stream_text(executed)
     assert "refused: alice registered wine version 1 and cannot approve it" in text
     assert (
         "input does not match the signature of models:/wine/2: missing columns: 'alcohol'" in text

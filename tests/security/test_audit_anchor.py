@@ -16,8 +16,8 @@ from sqlalchemy import delete, select, update
 
 import mlops_jupyter as mj
 from mlops_jupyter.cli import cli
-from mlops_jupyter.registry.anchor import AnchorError, current_anchor, read_anchor, write_anchor
-from mlops_jupyter.registry.audit import event_hash
+from mlops_jupyter.registry.anchor import AnchorError, read_anchor, write_anchor
+from mlops_jupyter.registry.audit import current_anchor, event_hash
 from mlops_jupyter.store.schema import audit_events, audit_head
 
 KEY = "correct horse battery staple"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import mlops_jupyter as mj
-from tests.server.test_models import train
+from tests.server.users import train
 
 
 def corrupt(store: Any, digest: str) -> None:

@@ -27,8 +27,8 @@ import pytest
 
 import mlops_jupyter as mj
 from tests.browser.lab import OUTPUT, start_lab_server, stop_lab_server
-from tests.server.test_models import train
 from tests.server.test_sweeps import recorded_sweep, write_notebook
+from tests.server.users import train
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 MAX_EXAMPLES = 20

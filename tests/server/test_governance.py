@@ -8,30 +8,17 @@ import pytest
 from traitlets.config import Config
 
 from tests.server.conftest import ApiClient
-from tests.server.identity import token_of
-from tests.server.test_models import train
+from tests.server.users import named_users_config, train, user_clients
 
 
 @pytest.fixture
 def jp_server_config() -> Config:
-    return Config(
-        {
-            "ServerApp": {
-                "jpserver_extensions": {"mlops_jupyter": True},
-                "allow_unauthenticated_access": False,
-                "identity_provider_class": "tests.server.identity.NamedTokenIdentityProvider",
-            },
-            "MlopsExtensionApp": {"deliver_webhooks": False},
-        }
-    )
+    return named_users_config(deliver_webhooks=False)
 
 
 @pytest.fixture
 def users(sqlite_store: Any, jp_fetch: Any) -> dict[str, ApiClient]:
-    return {
-        user: ApiClient(jp_fetch, {"Authorization": f"token {token_of(user)}"})
-        for user in ("alice", "bob", "carol")
-    }
+    return user_clients(jp_fetch)
 
 
 async def test_owners_and_notifications(users: dict[str, ApiClient]) -> None:

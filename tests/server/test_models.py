@@ -6,47 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
 from traitlets.config import Config
 
 import mlops_jupyter as mj
 from tests.server.conftest import ApiClient
-from tests.server.identity import token_of
+from tests.server.users import named_users_config, train, user_clients
 
 
 @pytest.fixture
 def jp_server_config() -> Config:
-    return Config(
-        {
-            "ServerApp": {
-                "jpserver_extensions": {"mlops_jupyter": True},
-                "allow_unauthenticated_access": False,
-                "identity_provider_class": "tests.server.identity.NamedTokenIdentityProvider",
-            }
-        }
-    )
+    return named_users_config()
 
 
 @pytest.fixture
 def users(mj_store: Any, jp_fetch: Any) -> dict[str, ApiClient]:
-    """A client per user, each authenticated with its own token."""
-    return {
-        user: ApiClient(jp_fetch, {"Authorization": f"token {token_of(user)}"})
-        for user in ("alice", "bob", "carol")
-    }
-
-
-def train(c: float = 1.0) -> str:
-    """A run with a fitted model saved as its artifact and its accuracy; returns the run id."""
-    features, labels = load_iris(return_X_y=True, as_frame=True)
-    with mj.start_run(name=f"logreg C={c}", experiment="iris") as run:
-        model = LogisticRegression(C=c, max_iter=500).fit(features, labels)
-        run.log_input(features, name="features")
-        run.log_artifact(model)
-        run.log_params({"C": c})
-        run.log_metric("accuracy", float(model.score(features, labels)))
-    return run.run_id
+    return user_clients(jp_fetch)
 
 
 async def test_no_models_yet(users: dict[str, ApiClient]) -> None:

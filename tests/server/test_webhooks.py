@@ -13,24 +13,13 @@ from traitlets.config import Config
 from mlops_jupyter.registry.events import list_events
 from mlops_jupyter.registry.webhooks import add_hook, new_secret
 from tests.governance.receiver import Receiver
-from tests.server.conftest import ApiClient
-from tests.server.identity import token_of
-from tests.server.test_models import train
+from tests.server.users import named_users_config, train, user_clients
 
 
 @pytest.fixture
 def jp_server_config() -> Config:
-    return Config(
-        {
-            "ServerApp": {
-                "jpserver_extensions": {"mlops_jupyter": True},
-                "allow_unauthenticated_access": False,
-                "identity_provider_class": "tests.server.identity.NamedTokenIdentityProvider",
-            },
-            # a poll far longer than the test: only the commit's wake-up can deliver in time
-            "MlopsExtensionApp": {"webhook_poll": 30.0},
-        }
-    )
+    # a poll far longer than the test: only the commit's wake-up can deliver in time
+    return named_users_config(webhook_poll=30.0)
 
 
 @pytest.fixture
@@ -47,8 +36,8 @@ async def test_the_server_delivers_events_of_its_own_actions(
 
     secret = new_secret()
     add_hook(receiver.url, secret=secret, events="approval.requested,version.approved")
-    alice = ApiClient(jp_fetch, {"Authorization": f"token {token_of('alice')}"})
-    bob = ApiClient(jp_fetch, {"Authorization": f"token {token_of('bob')}"})
+    clients = user_clients(jp_fetch)
+    alice, bob = clients["alice"], clients["bob"]
     assert (await alice.post("models", {"run_id": train(), "name": "iris"})).status == 201
     await asyncio.sleep(0.5)  # the deliverer thread has found the store by now
     assert (await alice.post("models/iris/versions/1/request-approval")).status == 200

@@ -3,31 +3,27 @@ attempts, autologged models, the grid search's candidates, CSV lineage — and w
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
-from shell_support import REPO, cell_runs
+from notebook_support import execute_example
+from shell_support import cell_runs
 
 import mlops_jupyter as mj
 
-NOTEBOOK = REPO / "example_notebooks" / "01_track_experiments.ipynb"
 pytestmark = pytest.mark.slow
 
 
-def execute(tmp_path: Path, output: str) -> nbformat.NotebookNode:
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(tmp_path / output),
+def execute(tmp_path: Path, output: str, monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
+    return execute_example(
+        "01_track_experiments.ipynb",
+        tmp_path / output,
+        monkeypatch,
         parameters={"data_dir": str(tmp_path / "data")},
-        cwd=str(tmp_path),
-        kernel_name="python3",
-        progress_bar=False,
+        cwd=tmp_path,
     )
-    return nbformat.read(tmp_path / output, as_version=4)
 
 
 def outputs_of(notebook: nbformat.NotebookNode, first_line: str) -> list[dict]:
@@ -40,11 +36,8 @@ def outputs_of(notebook: nbformat.NotebookNode, first_line: str) -> list[dict]:
 def test_notebook_01_records_the_study(
     sqlite_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    )
     started = time.monotonic()
-    executed = execute(tmp_path, "out.ipynb")
+    executed = execute(tmp_path, "out.ipynb", monkeypatch)
     assert time.monotonic() - started < 180  # about 20 s on an idle machine
 
     frame = cell_runs(experiment="breast-cancer")
@@ -99,7 +92,9 @@ def test_notebook_01_records_the_study(
     restored = "".join(o.get("text", "") for o in outputs_of(executed, "!{sys.executable}"))
     assert "verified" in restored and mj.fingerprint(csv) == read["fingerprint"]
 
-    again = execute(tmp_path, "again.ipynb")  # re-running the study: new attempts, same cells
+    again = execute(
+        tmp_path, "again.ipynb", monkeypatch
+    )  # re-running the study: new attempts, same cells
     assert len(again.cells) == len(executed.cells)
     frame = cell_runs(experiment="breast-cancer")
     assert sorted(frame[frame.name == "baseline"].attempt) == [1, 2]

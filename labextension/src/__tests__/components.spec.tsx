@@ -315,6 +315,7 @@ describe('ModelsView', () => {
       promote: jest.fn(),
       rollback: jest.fn(),
       archive: jest.fn(),
+      editOwners: jest.fn(),
       openRun: jest.fn(),
       showModelLineage: jest.fn()
     };
@@ -410,6 +411,72 @@ describe('ModelsView', () => {
     expect(mocked.review).toHaveBeenCalledWith('churn', 2, 'approve');
     await click(row(1).querySelector('[data-action=rollback]'));
     expect(mocked.rollback).toHaveBeenCalledWith('churn', 1, ['production']);
+    model.dispose();
+  });
+
+  it("opens a revealed version's model and card, in view", async () => {
+    const { server, model } = setUp();
+    const summary = (name: string) => ({
+      name,
+      description: null,
+      owner: 'alice',
+      owners: ['bob'],
+      policy: {},
+      created_at: 1,
+      updated_at: 2,
+      versions: 2,
+      latest_version: 2,
+      aliases: {}
+    });
+    server.on('models', () => ({
+      models: [summary('churn'), summary('fraud')]
+    }));
+    server.on('models/fraud', () => ({
+      ...summary('fraud'),
+      versions: [
+        version(1, { name: 'fraud' }),
+        version(2, { name: 'fraud', status: 'pending' })
+      ],
+      alias_history: []
+    }));
+    server.on('models/fraud/versions/2', () => ({
+      ...version(2, { name: 'fraud', status: 'pending' }),
+      approvals: [],
+      card: 'fraud v2 card'
+    }));
+    await render(
+      <ModelsView model={model} actions={actions()} rendermime={null} />
+    );
+    await act(() => model.refreshModels());
+    // two models: both closed until something asks
+    expect(host.querySelectorAll('.jp-mlops-Version')).toHaveLength(0);
+
+    await act(async () => model.revealVersion('fraud', 2));
+    const fraud = "[data-model='fraud']";
+    await until(
+      () =>
+        host.querySelector(`${fraud} .jp-mlops-Version[data-version='2'] pre`)
+          ?.textContent === 'fraud v2 card'
+    );
+    const revealed = host.querySelectorAll('.jp-mod-revealed');
+    expect(revealed).toHaveLength(1);
+    expect(revealed[0].getAttribute('data-version')).toBe('2');
+    expect(
+      host
+        .querySelector(`${fraud} .jp-mlops-Version[data-version='1']`)
+        ?.querySelector('.jp-mlops-VersionDetail')
+    ).toBeNull();
+    expect(
+      host
+        .querySelector("[data-model='churn'] .jp-mlops-Model-header")
+        ?.getAttribute('aria-expanded')
+    ).toBe('false');
+
+    // closed by the user, revealed again: open again
+    await click(revealed[0].querySelector('.jp-mlops-Version-toggle'));
+    expect(revealed[0].querySelector('pre')).toBeNull();
+    await act(async () => model.revealVersion('fraud', 2));
+    await until(() => revealed[0].querySelector('pre') !== null);
     model.dispose();
   });
 });

@@ -1,12 +1,12 @@
 /**
- * The Models section: registered models; per model its versions with alias
- * badges and approval state, the actions each state allows, the model card
- * and the alias history as a timeline.
+ * The Models section: registered models with their owners; per model its
+ * versions with alias badges and approval state, the actions each state
+ * allows, the model card and the alias history as a timeline.
  */
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import * as React from 'react';
 
-import { MlopsModel } from '../model';
+import { IVersionRef, MlopsModel } from '../model';
 import { IAliasEvent, IModelSummary, IModelVersion } from '../types';
 import { AliasBadge, ApprovalBadge } from './badges';
 import { formatTime, formatTimestamp, formatValue, shortId } from './format';
@@ -25,6 +25,8 @@ export interface IModelActions {
   promote(name: string, version: number, aliases: string[]): void;
   rollback(name: string, version: number, aliases: string[]): void;
   archive(name: string, version: number): void;
+  /** Set the model's owners, starting from the current ones. */
+  editOwners(name: string, owners: string[]): void;
   openRun(runId: string): void;
   showModelLineage(name: string, version: number): void;
 }
@@ -162,8 +164,31 @@ function VersionRow(props: {
   rendermime: IRenderMimeRegistry | null;
   refreshKey: number;
 }): JSX.Element {
-  const { version, actions } = props;
-  const [open, setOpen] = React.useState(false);
+  const { model, version, actions } = props;
+  const isThis = (ref: IVersionRef | null) =>
+    ref?.name === version.name && ref.version === version.version;
+  // a link to this version (a notification's) opens its card, in view
+  const [revealed, setRevealed] = React.useState(() =>
+    isThis(model.revealedVersion)
+  );
+  const [open, setOpen] = React.useState(revealed);
+  const row = React.useRef<HTMLLIElement>(null);
+  React.useEffect(() => {
+    const show = () => {
+      setRevealed(true);
+      setOpen(true);
+      row.current?.scrollIntoView?.({ block: 'nearest' });
+    };
+    if (isThis(model.revealedVersion)) {
+      show();
+    }
+    const onRevealed = (_: MlopsModel, ref: IVersionRef) =>
+      isThis(ref) ? show() : setRevealed(false);
+    model.versionRevealed.connect(onRevealed);
+    return () => {
+      model.versionRevealed.disconnect(onRevealed);
+    };
+  }, [model, version.name, version.version]);
   const run = (action: string) => {
     const { name } = version;
     switch (action) {
@@ -182,7 +207,8 @@ function VersionRow(props: {
   };
   return (
     <li
-      className={`jp-mlops-Version${version.archived ? ' jp-mod-archived' : ''}`}
+      ref={row}
+      className={`jp-mlops-Version${version.archived ? ' jp-mod-archived' : ''}${revealed ? ' jp-mod-revealed' : ''}`}
       data-version={version.version}
     >
       <div className="jp-mlops-Version-line">
@@ -298,7 +324,9 @@ function ModelEntry(props: {
   initiallyOpen: boolean;
 }): JSX.Element {
   const { model, summary } = props;
-  const [open, setOpen] = React.useState(props.initiallyOpen);
+  const [open, setOpen] = React.useState(
+    props.initiallyOpen || model.revealedVersion?.name === summary.name
+  );
   const [refreshKey, setRefreshKey] = React.useState(0);
   React.useEffect(() => {
     const onChanged = (_: MlopsModel, name: string) => {
@@ -306,9 +334,16 @@ function ModelEntry(props: {
         setRefreshKey(key => key + 1);
       }
     };
+    const onRevealed = (_: MlopsModel, ref: IVersionRef) => {
+      if (ref.name === summary.name) {
+        setOpen(true);
+      }
+    };
     model.modelChanged.connect(onChanged);
+    model.versionRevealed.connect(onRevealed);
     return () => {
       model.modelChanged.disconnect(onChanged);
+      model.versionRevealed.disconnect(onRevealed);
     };
   }, [model, summary.name]);
   // the summary changes when the poll sees a new version or alias
@@ -337,7 +372,11 @@ function ModelEntry(props: {
         ))}
       </button>
       <ServingLine model={model} name={summary.name} />
-      <OwnersLine owners={summary.owners} creator={summary.owner} />
+      <OwnersLine
+        owners={summary.owners}
+        creator={summary.owner}
+        onEdit={owners => props.actions.editOwners(summary.name, owners)}
+      />
       {open && detail.state === 'ready' && detail.value && (
         <div className="jp-mlops-Model-body">
           {detail.value.description && <p>{detail.value.description}</p>}

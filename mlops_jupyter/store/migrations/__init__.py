@@ -13,7 +13,7 @@ MIGRATIONS_DIR = Path(__file__).parent
 
 
 def alembic_config(db_url: str):  # type: ignore[no-untyped-def]
-    from alembic.config import Config
+    from alembic.config import Config  # noqa: PLC0415 - start-up: alembic loads only to upgrade a store
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -37,7 +37,7 @@ def quiet_alembic() -> Iterator[None]:
 
 def upgrade_to_head(db_url: str) -> None:
     with quiet_alembic():
-        from alembic import command
+        from alembic import command  # noqa: PLC0415 - start-up: alembic loads only to upgrade a store
 
         config = alembic_config(db_url)
         engine = create_engine(db_url)
@@ -51,6 +51,6 @@ def upgrade_to_head(db_url: str) -> None:
 
 def head_revision() -> str:
     with quiet_alembic():
-        from alembic.script import ScriptDirectory
+        from alembic.script import ScriptDirectory  # noqa: PLC0415 - start-up: alembic loads only to upgrade a store
 
         return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
