@@ -15,11 +15,6 @@ from typing import Any
 
 import click
 
-from mlops_jupyter.batch.parameters import ParameterError
-from mlops_jupyter.config import StoreConfigError
-from mlops_jupyter.registry.errors import RefusedError, RegistryError
-from mlops_jupyter.store.blobs import ArtifactPathError, ArtifactRootError, CorruptArtifactError
-
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
 # verb -> "module:attribute" of its click command or group
@@ -122,20 +117,25 @@ def cli() -> None:
 
 def _error_exits() -> tuple[tuple[tuple[type[BaseException], ...], int], ...]:
     """This package's errors -> exit code: the input was wrong (2) or a check failed (1)."""
-    usage: tuple[type[BaseException], ...] = (
-        StoreConfigError,
-        OSError,
-        ParameterError,
-        RegistryError,
-        ArtifactPathError,
-        ArtifactRootError,
-    )
-    checks: tuple[type[BaseException], ...] = (CorruptArtifactError, RefusedError)
+    # start-up: `mlops-jupyter --help` imports only this module and the verbs' own; the errors
+    # live with the practices (SQLAlchemy, pandas behind some) and matter once a command failed
+    from mlops_jupyter.config import StoreConfigError  # noqa: PLC0415 - start-up
+
+    usage: tuple[type[BaseException], ...] = (StoreConfigError, OSError)
+    checks: tuple[type[BaseException], ...] = ()
     try:
-        # start-up: these errors live in modules that import SQLAlchemy or pandas, which
-        # `mlops-jupyter --help` must not; they are needed only once a command failed
+        from mlops_jupyter.batch.parameters import ParameterError  # noqa: PLC0415 - start-up
         from mlops_jupyter.monitor.checks import MonitorError  # noqa: PLC0415 - start-up
         from mlops_jupyter.monitor.drift import DriftInputError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.registry.errors import (  # noqa: PLC0415 - start-up
+            RefusedError,
+            RegistryError,
+        )
+        from mlops_jupyter.store.blobs import (  # noqa: PLC0415 - start-up
+            ArtifactPathError,
+            ArtifactRootError,
+            CorruptArtifactError,
+        )
         from mlops_jupyter.store.database import StoreConnectionError  # noqa: PLC0415 - start-up
         from mlops_jupyter.store.filters import FilterError  # noqa: PLC0415 - start-up
         from mlops_jupyter.tracking.profile import ProfileError  # noqa: PLC0415 - start-up
@@ -148,11 +148,16 @@ def _error_exits() -> tuple[tuple[tuple[type[BaseException], ...], int], ...]:
             StoreConnectionError,
             FilterError,
             RunNotFoundError,
+            ParameterError,
+            RegistryError,
+            ArtifactPathError,
+            ArtifactRootError,
             InvalidValueError,
             MonitorError,
             DriftInputError,
             ProfileError,
         )
+        checks += (CorruptArtifactError, RefusedError)
     return ((checks, EXIT_CHECK_FAILED), (usage, EXIT_USAGE))
 
 

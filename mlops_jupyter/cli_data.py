@@ -10,16 +10,9 @@ from typing import Any
 import click
 
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, emit, fail
-from mlops_jupyter.store import get_store
-from mlops_jupyter.store.blobs import CorruptArtifactError
-from mlops_jupyter.tracking.snapshots import (
-    DataVersionError,
-    data_versions,
-    find_version,
-    local_path,
-    parse_version,
-    restore,
-)
+
+# Start-up: `mlops-jupyter --help` imports this module (click asks every verb for its help), so
+# this package's modules (the store, data versions) are imported inside the commands that use them.
 
 
 @click.group("data", context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,6 +77,9 @@ def data_ls(uri: str | None, include_memory: bool, output_format: str) -> None:
 
     URI is a uri (file://..., s3://...) or a path; without it every file version is listed.
     """
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
+    from mlops_jupyter.tracking.snapshots import data_versions  # noqa: PLC0415 - start-up
+
     records = [_record(v) for v in data_versions(get_store(), uri, include_memory=include_memory)]
     if output_format == "json":
         emit(records, output_format)
@@ -118,6 +114,16 @@ def data_get(version: str, dest: str, force: bool) -> None:
 
     FINGERPRINT may be a unique prefix (6+ hex digits) of the one ``data ls`` shows.
     """
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
+    from mlops_jupyter.store.blobs import CorruptArtifactError  # noqa: PLC0415 - start-up
+    from mlops_jupyter.tracking.snapshots import (  # noqa: PLC0415 - start-up
+        DataVersionError,
+        find_version,
+        local_path,
+        parse_version,
+        restore,
+    )
+
     store = get_store()
     try:
         uri, fingerprint = parse_version(version)

@@ -16,13 +16,11 @@ from typing import Any, TypeVar
 
 import click
 
-from mlops_jupyter.batch.parameters import notebook_params, resolve_parameters
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, EXIT_USAGE, FORMAT_OPTION, emit, fail
-from mlops_jupyter.registry.errors import RefusedError, RegistryError
-from mlops_jupyter.store import get_store
 
-# Start-up: `mlops-jupyter --help` imports this module, so the checks, profiles, serving log and
-# retraining (pandas, scikit-learn, SQLAlchemy) are imported inside the commands that use them.
+# Start-up: `mlops-jupyter --help` imports this module (click asks every verb for its help), so
+# this package's modules (checks, profiles, the serving log, retraining: pandas, scikit-learn,
+# SQLAlchemy) are imported inside the commands that use them.
 
 F = TypeVar("F", bound=Callable[..., Any])
 LS_FIELDS = ["check_id", "model", "alias", "version", "kind", "status", "drifted", "at"]
@@ -39,9 +37,8 @@ def monitor_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        # start-up: `mlops-jupyter --help` imports every verb's module; these two errors live
-        # in modules that import pandas, so they are imported when a monitor command runs
         from mlops_jupyter.monitor.checks import MonitorError  # noqa: PLC0415 - start-up
+        from mlops_jupyter.registry.errors import RefusedError, RegistryError  # noqa: PLC0415 - start-up
         from mlops_jupyter.tracking.profile import ProfileError  # noqa: PLC0415 - start-up
 
         try:
@@ -317,6 +314,7 @@ def retrain_command(
     Example:
       mlops-jupyter retrain diabetes --data data/2026-12.csv -p alpha 0.5
     """
+    from mlops_jupyter.batch.parameters import notebook_params, resolve_parameters  # noqa: PLC0415 - start-up
     from mlops_jupyter.monitor.retrain import retrain, training_source  # noqa: PLC0415 - start-up
     from mlops_jupyter.registry.versions import get_version  # noqa: PLC0415 - start-up
 
@@ -342,5 +340,6 @@ def retrain_command(
 
 
 def _store() -> Any:
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
 
     return get_store()

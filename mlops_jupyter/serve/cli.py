@@ -18,9 +18,6 @@ from typing import Any
 import click
 
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, EXIT_USAGE, FORMAT_OPTION, emit, fail
-from mlops_jupyter.registry.errors import RegistryError
-from mlops_jupyter.registry.names import parse_model_uri
-from mlops_jupyter.serve.servers import list_servers
 from mlops_jupyter.serve.settings import (
     DEFAULT_MAX_BODY,
     DEFAULT_PORT,
@@ -28,8 +25,10 @@ from mlops_jupyter.serve.settings import (
     TOKEN_ENV,
     ServeSettings,
 )
-from mlops_jupyter.store import get_store
-from mlops_jupyter.store.ids import new_id
+
+# Start-up: `mlops-jupyter --help` imports this module (click asks every verb for its help), so
+# this package's modules (the registry, the store, model loading, uvicorn) are imported inside the
+# commands that use them.
 
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "k": 1024, "mb": 1024**2, "m": 1024**2, "gb": 1024**3}
 
@@ -167,6 +166,11 @@ def start_command(
     a version that fails to load is reported at /version and the old one keeps serving.
     If the store goes away the loaded version keeps serving; following resumes when it returns.
     """
+    from mlops_jupyter.registry.errors import RegistryError  # noqa: PLC0415 - start-up
+    from mlops_jupyter.registry.names import parse_model_uri  # noqa: PLC0415 - start-up
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
+    from mlops_jupyter.store.ids import new_id  # noqa: PLC0415 - start-up
+
     try:
         ref = parse_model_uri(reference)
         store = get_store()
@@ -184,8 +188,6 @@ def start_command(
             log_predictions=log_predictions,
             token=token,
         )
-        # start-up: `mlops-jupyter --help` imports every verb's module; the model loading and
-        # registry reads (numpy, SQLAlchemy) are imported when a server starts
         from mlops_jupyter.serve.follower import ModelHolder  # noqa: PLC0415 - start-up
 
         ModelHolder(settings, store).resolve()  # unknown model, alias or version: exit 2 now
@@ -215,7 +217,7 @@ def _check_port(host: str, port: int) -> None:
 
 def run(settings: ServeSettings) -> None:
     """Run uvicorn with ``settings`` in this process (and N worker processes)."""
-    import uvicorn  # noqa: PLC0415 - start-up: uvicorn is imported when a server starts
+    import uvicorn  # noqa: PLC0415 - start-up
 
     os.environ[SETTINGS_ENV] = settings.to_env()
     if settings.token:
@@ -254,6 +256,8 @@ def ls_command(name: str | None, output_format: str) -> None:
     JSON fields: server_id, url, model, alias, version, heartbeat, plus versions (during a
     swap), workers, pinned, requests, request_rate, p50_ms, p95_ms, error, host.
     """
+    from mlops_jupyter.serve.servers import list_servers  # noqa: PLC0415 - start-up
+
     records: list[dict[str, Any]] = [server.to_dict() for server in list_servers(name)]
     emit(
         records,
@@ -297,7 +301,6 @@ def check_command(url: str, expect: int | None, timeout: float, token: str | Non
     Example:
       mlops-jupyter serve check http://127.0.0.1:5000 --version 4 --timeout 30
     """
-    # start-up: the client imports the server's app (starlette, numpy); `--help` must not
     from mlops_jupyter.serve.client import SmokeError, smoke_test  # noqa: PLC0415 - start-up
 
     deadline = time.monotonic() + timeout

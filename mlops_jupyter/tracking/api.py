@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops_jupyter.tracking import context, settings
-from mlops_jupyter.tracking.capture import Capture
 from mlops_jupyter.tracking.code_names import CellNames
 from mlops_jupyter.tracking.datasets import DatasetRef
 from mlops_jupyter.tracking.problems import warn
@@ -60,6 +59,9 @@ def _begin_block_capture(run: Run, caller_globals: dict[str, Any]) -> None:
         "sklearn" in sys.modules or "pandas" in sys.modules
     ):
         return  # nothing that could be captured is imported: no hooks, no cost
+    # start-up: the capture stack (autolog, pandas IO, patches) is imported only once a block
+    # can capture something, not by `mj.start_run` or a script that never imports those libraries
+    from mlops_jupyter.tracking.capture import Capture  # noqa: PLC0415 - start-up
 
     # the caller's module is the block's namespace: names it bound to library functions
     # (``from sklearn.metrics import f1_score``) report too, for the length of the block

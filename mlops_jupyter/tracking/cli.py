@@ -11,11 +11,10 @@ from typing import Any
 import click
 
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, FORMAT_OPTION, emit, fail
-from mlops_jupyter.config import resolve_store
-from mlops_jupyter.store import get_store
 
-# Start-up: `mlops-jupyter --help` imports this module, so what needs SQLAlchemy or pandas (the
-# queries, the database, maintenance) is imported inside the commands that use it.
+# Start-up: `mlops-jupyter --help` imports this module (click asks every verb for its help), so
+# this package's modules (the store, queries, maintenance: SQLAlchemy, pandas) are imported inside
+# the commands that use them.
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -140,6 +139,7 @@ def runs_reap() -> None:
     background flusher of any tracking process and the Jupyter server extension do
     periodically. Prints the ids it marked.
     """
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
     from mlops_jupyter.tracking.context import reap_dead_runs  # noqa: PLC0415 - start-up
 
     dead = reap_dead_runs(get_store())
@@ -157,6 +157,7 @@ def store_group() -> None:
 @FORMAT_OPTION
 def store_info(output_format: str) -> None:
     """Location, schema version and row counts."""
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
 
     store = get_store()
     info = {
@@ -184,6 +185,7 @@ def store_fsck(output_format: str) -> None:
     Example:
       mlops-jupyter store fsck --format json
     """
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
     from mlops_jupyter.store.maintenance import fsck  # noqa: PLC0415 - start-up
 
     report = fsck(get_store())
@@ -201,6 +203,7 @@ def store_fsck(output_format: str) -> None:
 @store_group.command("migrate")
 def store_migrate() -> None:
     """Upgrade the schema to the newest version (opening a store does this too)."""
+    from mlops_jupyter.config import resolve_store  # noqa: PLC0415 - start-up
     from mlops_jupyter.store.database import Database  # noqa: PLC0415 - start-up
 
     before, after = Database(resolve_store()).migrate()
@@ -238,6 +241,7 @@ def store_grant(role: str, level: str, show_sql: bool) -> None:
     Example:  CREATE ROLE alice LOGIN;   (in psql, as the owner)
               mlops-jupyter store grant alice --role approver
     """
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
     from mlops_jupyter.store.access import grant  # noqa: PLC0415 - start-up
 
     try:
@@ -273,6 +277,7 @@ def gc_command(dry_run: bool, grace: str) -> None:
       mlops-jupyter gc --dry-run
       mlops-jupyter gc --grace 10m
     """
+    from mlops_jupyter.store import get_store  # noqa: PLC0415 - start-up
     from mlops_jupyter.store.maintenance import collect_garbage, parse_duration  # noqa: PLC0415 - start-up
 
     try:

@@ -6,6 +6,9 @@ import click
 
 from mlops_jupyter.cli import FORMAT_OPTION, emit, fail
 
+# Start-up: `mlops-jupyter --help` imports this module (click asks every verb for its help), so
+# this package's modules (lineage: SQLAlchemy) are imported inside the commands that use them.
+
 
 @click.command("lineage")
 @click.argument("target")
@@ -33,7 +36,6 @@ def lineage_command(target: str, direction: str, depth: int, output_format: str)
       mlops-jupyter lineage data/train.csv --direction downstream
       mlops-jupyter lineage models:/churn@production --format json
     """
-    # `mlops-jupyter --help` imports this module; lineage needs SQLAlchemy
     from mlops_jupyter.tracking.lineage import LineageTargetError, lineage  # noqa: PLC0415 - start-up
 
     try:
