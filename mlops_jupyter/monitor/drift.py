@@ -36,9 +36,11 @@ from mlops_jupyter.tracking.display import html
 from mlops_jupyter.tracking.profile import (
     ColumnProfile,
     Profile,
+    ProfileError,
     category_label,
     column_kind,
     is_dask_frame,
+    load_profile,
     map_columns,
     profile,
     sorted_values,
@@ -267,7 +269,7 @@ def _hist_edges(low: float, high: float) -> np.ndarray:
 def _numeric_raw(
     column: str, ref: np.ndarray, cur: np.ndarray, method: str, ref_std: float
 ) -> tuple[float | None, float | None, dict[str, Any]]:
-    from scipy import stats
+    from scipy import stats  # noqa: PLC0415 - start-up: scipy is imported on first use
 
     extra: dict[str, Any] = {}
     if method == "ks":
@@ -291,7 +293,7 @@ def _numeric_profile(
     """Statistic, p-value and error bound from two KLL sketches."""
     eps = ref.rank_error() + cur.rank_error()
     if method == "ks":
-        from scipy import stats
+        from scipy import stats  # noqa: PLC0415 - start-up: scipy is imported on first use
 
         ranks = np.linspace(0, 1, 401)
         points = np.unique(np.concatenate([ref.quantiles(ranks), cur.quantiles(ranks)]))
@@ -324,8 +326,10 @@ def _categorical(
     ref_total: int,
     cur_total: int,
 ) -> tuple[float | None, float | None]:
-    from scipy import stats
-    from scipy.spatial.distance import jensenshannon
+    from scipy import stats  # noqa: PLC0415 - start-up: scipy is imported on first use
+    from scipy.spatial.distance import (  # noqa: PLC0415 - start-up: scipy is imported on first use
+        jensenshannon,
+    )
 
     ref_other = max(ref_total - sum(ref_counts.values()), 0)  # sketch tail (0 when exact)
     cur_other = max(cur_total - sum(cur_counts.values()), 0)
@@ -423,8 +427,6 @@ class _Side:
 
 
 def _side(data: Any, what: str) -> _Side:
-    from mlops_jupyter.tracking.profile import ProfileError, load_profile
-
     if isinstance(data, pd.DataFrame):
         if not all(isinstance(c, str) for c in data.columns):
             data = data.rename(columns=str)

@@ -26,11 +26,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pandas as pd
 
 from mlops_jupyter.tracking.display import html
+from mlops_jupyter.tracking.fingerprint import fingerprint_file, fingerprint_object
 
 PROFILE_FORMAT = "mlops-jupyter-profile"
 PROFILE_VERSION = 1
@@ -52,16 +54,20 @@ class ProfileError(ValueError):
     """Data that cannot be profiled, or profiles that cannot be merged."""
 
 
-def _kll() -> Any:
-    from datasketches import kll_doubles_sketch
+def _sketches() -> Any:
+    """The DataSketches module, imported on first use (it takes ~120 ms, which ``import
+    mlops_jupyter`` and the CLI should not pay; raw drift checks never need it)."""
+    import datasketches  # noqa: PLC0415 - start-up: datasketches is imported on first use
 
-    return kll_doubles_sketch(KLL_K)
+    return datasketches
+
+
+def _kll() -> Any:
+    return _sketches().kll_doubles_sketch(KLL_K)
 
 
 def _frequent() -> Any:
-    from datasketches import frequent_strings_sketch
-
-    return frequent_strings_sketch(FREQUENT_LG_MAP)
+    return _sketches().frequent_strings_sketch(FREQUENT_LG_MAP)
 
 
 def _b64(data: bytes) -> str:
@@ -135,9 +141,8 @@ class ColumnProfile:
         if self.counts is not None:
             items = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
         elif self.frequent is not None:
-            from datasketches import frequent_items_error_type
-
-            found = self.frequent.get_frequent_items(frequent_items_error_type.NO_FALSE_NEGATIVES)
+            no_false_negatives = _sketches().frequent_items_error_type.NO_FALSE_NEGATIVES
+            found = self.frequent.get_frequent_items(no_false_negatives)
             items = [(str(item[0]), int(item[1])) for item in found]
         else:
             items = []
@@ -295,10 +300,8 @@ class ColumnProfile:
             col.max = None if data.get("max") is None else float(data["max"])
             col.infinite = _int(data, "infinite")
             if data.get("kll"):
-                from datasketches import kll_doubles_sketch
-
                 try:
-                    col.kll = kll_doubles_sketch.deserialize(_unb64(data["kll"]))
+                    col.kll = _sketches().kll_doubles_sketch.deserialize(_unb64(data["kll"]))
                 except Exception as exc:  # the sketch library's own parse error
                     raise ProfileError(f"column {name!r}: unreadable quantile sketch") from exc
         else:
@@ -308,10 +311,10 @@ class ColumnProfile:
                     raise ProfileError(f"column {name!r}: counts must be an object")
                 col.counts = {str(k): int(v) for k, v in counts.items()}
             elif data.get("frequent"):
-                from datasketches import frequent_strings_sketch
-
                 try:
-                    col.frequent = frequent_strings_sketch.deserialize(_unb64(data["frequent"]))
+                    col.frequent = _sketches().frequent_strings_sketch.deserialize(
+                        _unb64(data["frequent"])
+                    )
                 except Exception as exc:
                     raise ProfileError(
                         f"column {name!r}: unreadable frequent-items sketch"
@@ -537,7 +540,7 @@ def read_chunks(path: str, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFram
     """One file as DataFrames of at most ``chunk_rows`` rows (never the whole file at once)."""
     lower = path.lower()
     if lower.endswith((".parquet", ".pq")):
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # noqa: PLC0415 - start-up: pyarrow is imported on first use
 
         with pq.ParquetFile(path) as handle:
             for batch in handle.iter_batches(batch_size=chunk_rows):
@@ -574,7 +577,7 @@ def profile(data: Any, *, source: str | None = None) -> Profile:
     if isinstance(data, pd.DataFrame):
         return Profile.of_frame(data, source=source)
     if is_dask_frame(data):
-        import dask
+        import dask  # noqa: PLC0415 - start-up: dask is imported on first use
 
         parts = dask.compute(*[dask.delayed(_profile_partition)(p) for p in data.to_delayed()])
         return _merge_dicts(parts, source or "dask dataframe")
@@ -593,7 +596,7 @@ def profile(data: Any, *, source: str | None = None) -> Profile:
 
 def profile_files_dask(path: str | os.PathLike[str], source: str | None = None) -> Profile:
     """Profile each file of a path/glob as a Dask task (on the current client), then merge."""
-    import dask
+    import dask  # noqa: PLC0415 - start-up: dask is imported on first use
 
     files = data_files(path)
     parts = dask.compute(*[dask.delayed(_profile_file)(f) for f in files])
@@ -629,7 +632,7 @@ def load_profile(data: Any) -> Profile:
 def _namespace_value(name: str) -> Any:
     """A variable of the running IPython session (where ``memory://NAME`` data lives)."""
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # noqa: PLC0415 - start-up: IPython is imported on first use
     except ImportError:  # no IPython: nothing in memory to find
         return None
     shell = get_ipython()
@@ -638,8 +641,6 @@ def _namespace_value(name: str) -> Any:
 
 def _local_path(uri: str) -> str | None:
     if uri.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
         return unquote(urlparse(uri).path)
     if "://" not in uri:
         return uri
@@ -654,8 +655,6 @@ def find_training_profile(datasets: list[dict[str, Any]]) -> tuple[Profile | Non
     (``memory://NAME``) of this session with the recorded fingerprint. Returns the profile (or
     None) and a sentence for the model card saying what was used or why nothing was.
     """
-    from mlops_jupyter.tracking.fingerprint import fingerprint_file, fingerprint_object
-
     if not datasets:
         return None, "No reference profile: the source run recorded no training data."
     ordered = sorted(
