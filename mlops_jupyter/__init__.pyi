@@ -4,15 +4,15 @@ do not edit): what ``mj.`` completes to in editors and what mypy checks calls ag
 from typing import Any
 
 from mlops_jupyter.batch.api import NotebookRun as NotebookRun
-from mlops_jupyter.batch.api import ParameterError as ParameterError
 from mlops_jupyter.batch.api import ReproduceReport as ReproduceReport
 from mlops_jupyter.batch.api import SweepHandle as SweepHandle
 from mlops_jupyter.batch.api import SweepResult as SweepResult
-from mlops_jupyter.batch.api import notebook_params as notebook_params
 from mlops_jupyter.batch.api import reproduce as reproduce
 from mlops_jupyter.batch.api import run_notebook as run_notebook
 from mlops_jupyter.batch.api import start_sweep as start_sweep
 from mlops_jupyter.batch.api import sweep as sweep
+from mlops_jupyter.batch.parameters import ParameterError as ParameterError
+from mlops_jupyter.batch.parameters import notebook_params as notebook_params
 from mlops_jupyter.monitor.checks import MonitorError as MonitorError
 from mlops_jupyter.monitor.checks import check_drift as check_drift
 from mlops_jupyter.monitor.checks import check_performance as check_performance
