@@ -3,7 +3,6 @@
  * a fake REST server: what the user sees, and what a click asks for.
  */
 import * as React from 'react';
-import { createRoot, Root } from 'react-dom/client';
 import { act } from 'react';
 
 import { IModelActions, ModelsView } from '../components/ModelsView';
@@ -21,6 +20,7 @@ import {
   runsRoute,
   waitFor
 } from './fakeServer';
+import { host, mountEachTest, root } from './reactHost';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -41,19 +41,7 @@ function setUp(total = 5): { server: IFakeServer; model: MlopsModel } {
   return { server, model };
 }
 
-let host: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  host = document.createElement('div');
-  document.body.appendChild(host);
-  root = createRoot(host);
-});
-
-afterEach(() => {
-  act(() => root.unmount());
-  host.remove();
-});
+mountEachTest();
 
 async function render(element: JSX.Element): Promise<void> {
   await act(async () => {

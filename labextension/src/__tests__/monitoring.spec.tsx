@@ -3,7 +3,6 @@
  * report with per-column histograms, Retrain with progress, Roll back.
  */
 import * as React from 'react';
-import { createRoot, Root } from 'react-dom/client';
 import { act } from 'react';
 
 import { checkHistory, MonitorView } from '../components/MonitorView';
@@ -11,6 +10,7 @@ import { INotifier, MlopsModel } from '../model';
 import { IMonitorCheck, IRetrainState } from '../types';
 import { FRONTEND_VERSION } from '../version';
 import { fakeServer, IFakeServer, runsRoute, waitFor } from './fakeServer';
+import { host, mountEachTest, root } from './reactHost';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -92,19 +92,7 @@ const REPORT = {
   }
 };
 
-let host: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  host = document.createElement('div');
-  document.body.appendChild(host);
-  root = createRoot(host);
-});
-
-afterEach(() => {
-  act(() => root.unmount());
-  host.remove();
-});
+mountEachTest();
 
 function setUp(): {
   server: IFakeServer;

@@ -6,13 +6,13 @@
  */
 import { act } from 'react';
 import * as React from 'react';
-import { createRoot, Root } from 'react-dom/client';
 
 import { IModelActions, ModelsView } from '../components/ModelsView';
 import { editOwnersDialog, parseOwners } from '../dialogs';
 import { INotifier, MlopsModel } from '../model';
 import { IModelSummary } from '../types';
 import { fakeServer, IFakeServer, json, waitFor } from './fakeServer';
+import { host, mountEachTest, root } from './reactHost';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -98,20 +98,9 @@ function registry(): {
   return { server, model, notes, bodies, state };
 }
 
-let host: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  host = document.createElement('div');
-  document.body.appendChild(host);
-  root = createRoot(host);
-});
-
-afterEach(() => {
-  act(() => root.unmount());
-  host.remove();
-  document.querySelectorAll('.jp-Dialog').forEach(node => node.remove());
-});
+mountEachTest(() =>
+  document.querySelectorAll('.jp-Dialog').forEach(node => node.remove())
+);
 
 /** The Models section, with "Edit owners…" wired to the real dialog. */
 async function renderSection(model: MlopsModel): Promise<{
