@@ -26,6 +26,7 @@ from typing import Any
 
 from mlops_jupyter.config import EXPERIMENT_ENV
 from mlops_jupyter.store import Store, get_store
+from mlops_jupyter.tracking.environment import current_environment
 from mlops_jupyter.tracking.run import Run, run_fields
 from mlops_jupyter.tracking.source import in_notebook, ipython_shell, notebook_path, script_path
 
@@ -158,12 +159,6 @@ def create_run(
     """Insert a run row, register it as live, and (with ``push``) make it this thread's active run."""
     store = store or get_store()
     experiment = experiment or default_experiment()
-    # start-up: environment capture (importlib.metadata, platform, git) is imported by the first
-    # run this process creates, not by `mj.start_run`'s lookup or an attached run
-    from mlops_jupyter.tracking.environment import (  # noqa: PLC0415 - start-up
-        current_environment,
-    )
-
     environment, environment_id = current_environment()
     store.runs.ensure_environment(environment_id, environment.as_row)
     if code is not None:
