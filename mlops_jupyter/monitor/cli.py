@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from mlops_jupyter.cli import EXIT_CHECK_FAILED, EXIT_USAGE, FORMAT_OPTION, emit, fail
+from mlops_jupyter.registry.cli_support import iso_time
 
 # Start-up: `mlops-jupyter --help` imports this module (click asks every verb for its help), so
 # this package's modules (checks, profiles, the serving log, retraining: pandas, scikit-learn,
@@ -24,12 +25,6 @@ from mlops_jupyter.cli import EXIT_CHECK_FAILED, EXIT_USAGE, FORMAT_OPTION, emit
 
 F = TypeVar("F", bound=Callable[..., Any])
 LS_FIELDS = ["check_id", "model", "alias", "version", "kind", "status", "drifted", "at"]
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
 
 
 def monitor_errors(command: F) -> F:
@@ -71,7 +66,7 @@ def _record(check_id: str | None, report: Any) -> dict[str, Any]:
         "kind": "drift" if hasattr(report, "drifted_columns") else "performance",
         "status": report.status,
         "drifted": getattr(report, "drifted", None),
-        "at": _iso(datetime.now(timezone.utc).timestamp()),
+        "at": iso_time(datetime.now(timezone.utc).timestamp()),
     }
 
 
@@ -254,7 +249,7 @@ def ls_command(name: str | None, alias: str | None, limit: int, output_format: s
     records = []
     for check in list_checks(name, alias, limit=limit):
         record = {k: v for k, v in check.to_dict().items() if k in LS_FIELDS}
-        record["at"] = _iso(check.at)
+        record["at"] = iso_time(check.at)
         records.append(record)
     emit(records, output_format, LS_FIELDS)
 
